@@ -1,0 +1,111 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import {
+  createDataset,
+  deleteDataset,
+  editDataset,
+  getDataset,
+  listDatasets,
+} from '../../domain/datasets/datasets.ts';
+import type { AppEnv } from '../auth.ts';
+import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
+import { QueryParams } from '../query.ts';
+import { register } from '../route.ts';
+import { AccountParam, CF, DatasetIdParam, DatasetSchema, queryParam } from '../schemas.ts';
+
+const security = [{ bearerAuth: [] }];
+const tags = ['Datasets'];
+const DatasetBody = z
+  .object({
+    name: z.string().min(1).max(256).openapi({ example: 'Phishing feed' }),
+    isPublic: z.boolean().openapi({ description: 'true: anyone can search it; false: this account only' }),
+  })
+  .openapi('DatasetBody');
+const DatasetCreateBody = DatasetBody.extend({
+  isAnalytics: z.boolean().optional().openapi({ description: 'threatdesk: mark as an analytics dataset' }),
+}).openapi('DatasetCreateBody');
+const json = <T extends z.ZodType>(schema: T) => ({
+  content: { 'application/json': { schema } },
+  required: true,
+});
+const ok = <T extends z.ZodType>(schema: T, description: string) => ({
+  200: { description, content: { 'application/json': { schema: envelopeSchema(schema) } } },
+  ...errorResponses,
+});
+
+/** Registers E38–E42. */
+export function datasetRoutes(app: OpenAPIHono<AppEnv>): void {
+  register(
+    app,
+    createRoute({
+      method: 'get',
+      path: `${CF}/events/dataset`,
+      tags,
+      security,
+      summary: 'List datasets (E38)',
+      request: { params: z.object({ account_id: AccountParam }) },
+      parameters: [
+        queryParam('includeDeleted', 'Include soft-deleted datasets, with deletedAt', { type: 'boolean' }),
+      ],
+      responses: ok(z.array(DatasetSchema), 'The datasets of the account'),
+    }),
+    (c) => {
+      const q = new QueryParams(c.req.url);
+      return reply(listDatasets(c.get('ctx'), { includeDeleted: q.boolean('includeDeleted') ?? false }), 200);
+    },
+  );
+  register(
+    app,
+    createRoute({
+      method: 'post',
+      path: `${CF}/events/dataset/create`,
+      tags,
+      security,
+      summary: 'Create a dataset (E39)',
+      request: { params: z.object({ account_id: AccountParam }), body: json(DatasetCreateBody) },
+      responses: ok(DatasetSchema, 'The new dataset'),
+    }),
+    (c) => reply(createDataset(c.get('ctx'), c.req.valid('json')), 200),
+  );
+  register(
+    app,
+    createRoute({
+      method: 'get',
+      path: `${CF}/events/dataset/{dataset_id}`,
+      tags,
+      security,
+      summary: 'Get a dataset (E40)',
+      request: { params: z.object({ account_id: AccountParam, dataset_id: DatasetIdParam }) },
+      responses: ok(DatasetSchema, 'The dataset'),
+    }),
+    (c) => reply(getDataset(c.get('ctx'), c.req.valid('param').dataset_id), 200),
+  );
+  register(
+    app,
+    createRoute({
+      method: 'patch',
+      path: `${CF}/events/dataset/{dataset_id}`,
+      tags,
+      security,
+      summary: 'Edit a dataset (E41)',
+      request: {
+        params: z.object({ account_id: AccountParam, dataset_id: DatasetIdParam }),
+        body: json(DatasetBody),
+      },
+      responses: ok(DatasetSchema, 'The edited dataset'),
+    }),
+    (c) => reply(editDataset(c.get('ctx'), c.req.valid('param').dataset_id, c.req.valid('json')), 200),
+  );
+  register(
+    app,
+    createRoute({
+      method: 'delete',
+      path: `${CF}/events/dataset/{dataset_id}`,
+      tags,
+      security,
+      summary: 'Soft-delete a dataset (E42)',
+      request: { params: z.object({ account_id: AccountParam, dataset_id: DatasetIdParam }) },
+      responses: ok(z.object({ name: z.string(), uuid: z.string() }), 'The deleted dataset'),
+    }),
+    (c) => reply(deleteDataset(c.get('ctx'), c.req.valid('param').dataset_id), 200),
+  );
+}

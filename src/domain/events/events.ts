@@ -1,0 +1,497 @@
+import { findCountry } from '../../catalog/countries.ts';
+import type { DatasetRecord } from '../../store/catalog/catalog.ts';
+import type { ShardAddress } from '../../store/shard/client.ts';
+import { type Ctx, requireWrite } from '../context.ts';
+import { defaultDataset, getLiveDataset } from '../datasets/datasets.ts';
+import { invalidInput, notFound } from '../errors.ts';
+import { eventKey } from '../ids.ts';
+import { type EventEdit, type EventInput, EventInputSchema, formatIssues, type RawEdit } from './input.ts';
+import type { EventPatch, IndicatorRef, NewEvent, RawPayload, StoredEvent } from './model.ts';
+import { parseIsoDate } from './search.ts';
+
+/** An event as the API returns it (C0.1). */
+export interface ThreatEventView {
+  uuid: string;
+  datasetId: string;
+  date: string;
+  createdAt: string;
+  updatedAt: string;
+  attacker: string;
+  attackerCountry: string;
+  attackerCountryAlpha3: string;
+  category: string;
+  event: string;
+  hasChildren: boolean;
+  indicator: string;
+  indicatorType: string;
+  indicatorTypeId: number;
+  indicators: { indicatorType: string; value: string }[];
+  insight?: string;
+  killChain: number;
+  mitreAttack: string[];
+  mitreCapec: string[];
+  numReferenced: number;
+  numReferences: number;
+  rawId: string;
+  referenced: string[];
+  referencedIds: number[];
+  references: string[];
+  referencesIds: number[];
+  releasabilityId?: string;
+  tags: string[];
+  targetCountry: string;
+  targetCountryAlpha3: string;
+  targetIndustry: string;
+  tlp: string;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Renders a stored event for the API. */
+export function toEventView(ctx: Ctx, e: StoredEvent, datasetId: string): ThreatEventView {
+  const catalog = ctx.stores.catalog(ctx.accountId);
+  const view: ThreatEventView = {
+    uuid: e.uuid,
+    datasetId,
+    date: iso(e.dateMs),
+    createdAt: iso(e.createdMs),
+    updatedAt: iso(e.updatedMs),
+    attacker: e.attacker,
+    attackerCountry: e.attackerCountry,
+    attackerCountryAlpha3: findCountry(e.attackerCountry)?.alpha3 ?? '',
+    category: e.category,
+    event: e.event,
+    hasChildren: e.hasChildren,
+    indicator: e.indicator,
+    indicatorType: e.indicatorType,
+    indicatorTypeId: catalog.indicatorTypeId(e.indicatorType),
+    indicators: e.indicators.map((i) => ({ indicatorType: i.type, value: i.value })),
+    killChain: e.killChain,
+    mitreAttack: e.mitreAttack,
+    mitreCapec: e.mitreCapec,
+    numReferenced: 0,
+    numReferences: 0,
+    rawId: e.rawId,
+    referenced: [],
+    referencedIds: [],
+    references: [],
+    referencesIds: [],
+    tags: e.tags,
+    targetCountry: e.targetCountry,
+    targetCountryAlpha3: findCountry(e.targetCountry)?.alpha3 ?? '',
+    targetIndustry: e.targetIndustry,
+    tlp: e.tlp,
+  };
+  if (e.insight !== null) view.insight = e.insight;
+  if (e.releasabilityId !== null) view.releasabilityId = e.releasabilityId;
+  return view;
+}
+
+/** Canonical form of an indicator: lower-case type, and values folded where case has no meaning. */
+export function normalizeIndicator(type: string, value: string): IndicatorRef {
+  const t = type.trim().toLowerCase();
+  let v = value.trim();
+  if (['domain', 'hostname', 'md5', 'sha1', 'sha256', 'hash', 'ja3', 'email'].includes(t))
+    v = v.toLowerCase();
+  if (t === 'domain' || t === 'hostname') v = v.replace(/\.$/, '');
+  return { type: t, value: v };
+}
+
+/** Alpha-2 code for a recognised country, otherwise the text as given (trimmed). */
+function normalizeCountry(text: string | undefined): string {
+  if (!text) return '';
+  return findCountry(text)?.alpha2 ?? text.trim();
+}
+
+function uniqueStrings(list: readonly string[] | undefined): string[] {
+  if (!list) return [];
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const raw of list) {
+    const s = raw.trim();
+    if (s && !seen.has(s)) {
+      seen.add(s);
+      out.push(s);
+    }
+  }
+  return out;
+}
+
+/** Turns a validated create body into a storable event, or a list of problems. */
+function buildEvent(ctx: Ctx, input: EventInput, now: number, prefix: string): NewEvent | string[] {
+  const dateMs = parseIsoDate(input.date);
+  if (dateMs === undefined)
+    return [`${prefix}date: ${JSON.stringify(input.date)} is not an ISO 8601 date-time`];
+  const indicators: IndicatorRef[] = [];
+  const seen = new Set<string>();
+  const addIndicator = (type: string, value: string) => {
+    const ref = normalizeIndicator(type, value);
+    const key = `${ref.type}\u0000${ref.value}`;
+    if (!ref.value || seen.has(key)) return;
+    seen.add(key);
+    indicators.push(ref);
+  };
+  if (input.indicator) addIndicator(input.indicatorType ?? '', input.indicator);
+  for (const i of input.indicators ?? []) addIndicator(i.indicatorType, i.value);
+  const first = indicators[0];
+  const uuid = ctx.ids.eventId();
+  const id = eventKey(uuid);
+  if (id === undefined) throw new Error(`id generator produced a non-UUIDv7 id: ${uuid}`);
+  const tlp = input.tlp.trim().toLowerCase();
+  return {
+    id,
+    uuid,
+    dateMs,
+    createdMs: now,
+    updatedMs: now,
+    attacker: input.attacker?.trim() ?? '',
+    attackerCountry: normalizeCountry(input.attackerCountry),
+    category: input.category.trim(),
+    event: input.event,
+    indicator: first?.value ?? '',
+    indicatorType: first?.type ?? (input.indicatorType ?? '').trim().toLowerCase(),
+    insight: input.insight ?? null,
+    killChain: input.killChain ?? 0,
+    mitreAttack: uniqueStrings(input.mitreAttack),
+    mitreCapec: uniqueStrings(input.mitreCapec),
+    tags: uniqueStrings(input.tags),
+    indicators,
+    targetCountry: normalizeCountry(input.targetCountry),
+    targetIndustry: input.targetIndustry?.trim() ?? '',
+    tlp,
+    releasabilityId: input.releasabilityId ?? null,
+    rawId: ctx.ids.uuid(),
+    hasChildren: false,
+    source: input.source ? { ...input.source } : null,
+    raw: {
+      rawId: '',
+      source: input.raw.source ?? 'api',
+      tlp: input.raw.tlp?.trim().toLowerCase() ?? tlp,
+      data: input.raw.data,
+      createdMs: now,
+      updatedMs: now,
+    },
+  };
+}
+
+const writeLocks = new Map<string, Promise<unknown>>();
+
+/** Runs writes to one dataset one after another, so shard roll-over never races. */
+async function withDatasetLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const previous = writeLocks.get(key) ?? Promise.resolve();
+  const run = previous.then(fn, fn);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  writeLocks.set(key, settled);
+  try {
+    return await run;
+  } finally {
+    if (writeLocks.get(key) === settled) writeLocks.delete(key);
+  }
+}
+
+/** Stores events in the dataset's newest shard, rolling over to new shards as they fill. */
+async function storeEvents(
+  ctx: Ctx,
+  dataset: DatasetRecord,
+  events: NewEvent[],
+): Promise<{ shardId: string; count: number }[]> {
+  return withDatasetLock(`${ctx.accountId}/${dataset.uuid}`, async () => {
+    const catalog = ctx.stores.catalog(ctx.accountId);
+    const placed: { shardId: string; count: number }[] = [];
+    let shards = catalog.shardsOf(dataset.uuid);
+    let rest = events;
+    while (rest.length > 0) {
+      let last = shards[shards.length - 1];
+      let room = last ? ctx.config.shardMaxEvents - (await ctx.stores.shards.size(addr(ctx, last.id))) : 0;
+      if (!last || room <= 0) {
+        const ordinal = last ? last.ordinal + 1 : 0;
+        last = { id: `${dataset.uuid}.${ordinal}`, datasetId: dataset.uuid, ordinal };
+        catalog.addShard(last, ctx.clock.now());
+        shards = [...shards, last];
+        room = ctx.config.shardMaxEvents;
+      }
+      const chunk = rest.slice(0, room);
+      await ctx.stores.shards.insertMany(addr(ctx, last.id), chunk);
+      placed.push({ shardId: last.id, count: chunk.length });
+      rest = rest.slice(chunk.length);
+    }
+    return placed;
+  });
+}
+
+export function addr(ctx: Ctx, shardId: string): ShardAddress {
+  return { accountId: ctx.accountId, shardId };
+}
+
+/** E02: creates one event. */
+export async function createEvent(ctx: Ctx, input: EventInput): Promise<ThreatEventView> {
+  requireWrite(ctx);
+  const dataset = input.datasetId ? getLiveDataset(ctx, input.datasetId) : defaultDataset(ctx);
+  const built = buildEvent(ctx, input, ctx.clock.now(), '');
+  if (Array.isArray(built)) throw invalidInput(built);
+  built.raw.rawId = built.rawId;
+  const catalog = ctx.stores.catalog(ctx.accountId);
+  catalog.ensureTags(built.tags, () => ctx.ids.uuid(), built.createdMs);
+  await storeEvents(ctx, dataset, [built]);
+  return toEventView(ctx, built, dataset.uuid);
+}
+
+export interface BulkResult {
+  createdEventsCount: number;
+  createdTagsCount: number;
+  errorCount: number;
+  queuedIndicatorsCount: number;
+  createBulkEventsRequestId: string;
+  createdEvents?: { eventIndex: number; shardId: string; uuid: string }[];
+  errors?: { error: string; eventIndex: number }[];
+}
+
+/**
+ * E03: validates every item on its own; the valid ones are stored (atomically per shard),
+ * the invalid ones are reported with their index.
+ */
+export async function bulkCreateEvents(
+  ctx: Ctx,
+  input: { datasetId: string; data: readonly unknown[]; includeCreatedEvents?: boolean | undefined },
+): Promise<BulkResult> {
+  requireWrite(ctx);
+  if (input.data.length > ctx.config.maxBulkEvents) {
+    throw invalidInput(
+      `data: at most ${ctx.config.maxBulkEvents} events per request, got ${input.data.length}`,
+    );
+  }
+  const target = getLiveDataset(ctx, input.datasetId);
+  const now = ctx.clock.now();
+  const errors: { error: string; eventIndex: number }[] = [];
+  const byDataset = new Map<
+    string,
+    { dataset: DatasetRecord; items: { index: number; event: NewEvent }[] }
+  >();
+  byDataset.set(target.uuid, { dataset: target, items: [] });
+  const tagSet = new Set<string>();
+  let indicatorCount = 0;
+
+  input.data.forEach((item, index) => {
+    const parsed = EventInputSchema.safeParse(item);
+    if (!parsed.success) {
+      errors.push({
+        eventIndex: index,
+        error: formatIssues(parsed.error.issues, `data[${index}]`).join('; '),
+      });
+      return;
+    }
+    let dataset = target;
+    const own = parsed.data.datasetId;
+    if (own && own !== target.uuid) {
+      const found = ctx.stores.catalog(ctx.accountId).getDataset(own);
+      if (!found || found.deletedAt !== null) {
+        errors.push({ eventIndex: index, error: `data[${index}].datasetId: dataset not found: ${own}` });
+        return;
+      }
+      dataset = found;
+    }
+    const built = buildEvent(ctx, parsed.data, now, `data[${index}].`);
+    if (Array.isArray(built)) {
+      errors.push({ eventIndex: index, error: built.join('; ') });
+      return;
+    }
+    built.raw.rawId = built.rawId;
+    for (const t of built.tags) tagSet.add(t);
+    indicatorCount += built.indicators.length;
+    let group = byDataset.get(dataset.uuid);
+    if (!group) {
+      group = { dataset, items: [] };
+      byDataset.set(dataset.uuid, group);
+    }
+    group.items.push({ index, event: built });
+  });
+
+  const createdTagsCount = ctx.stores
+    .catalog(ctx.accountId)
+    .ensureTags([...tagSet], () => ctx.ids.uuid(), now);
+  const createdEvents: { eventIndex: number; shardId: string; uuid: string }[] = [];
+  let created = 0;
+  for (const { dataset, items } of byDataset.values()) {
+    if (items.length === 0) continue;
+    const placed = await storeEvents(
+      ctx,
+      dataset,
+      items.map((i) => i.event),
+    );
+    let cursor = 0;
+    for (const { shardId, count } of placed) {
+      for (let k = 0; k < count; k++) {
+        const item = items[cursor + k];
+        if (item && input.includeCreatedEvents) {
+          createdEvents.push({ eventIndex: item.index, shardId, uuid: item.event.uuid });
+        }
+      }
+      cursor += count;
+    }
+    created += items.length;
+  }
+  const result: BulkResult = {
+    createdEventsCount: created,
+    createdTagsCount,
+    errorCount: errors.length,
+    queuedIndicatorsCount: indicatorCount,
+    createBulkEventsRequestId: ctx.ids.uuid(),
+  };
+  if (input.includeCreatedEvents)
+    result.createdEvents = createdEvents.sort((a, b) => a.eventIndex - b.eventIndex);
+  if (errors.length > 0) result.errors = errors;
+  return result;
+}
+
+/** Finds an event by uuid in the given datasets (all live datasets when none are given). */
+export async function locateEvent(
+  ctx: Ctx,
+  uuid: string,
+  datasets?: readonly DatasetRecord[],
+): Promise<{ event: StoredEvent; dataset: DatasetRecord; shardId: string } | undefined> {
+  if (eventKey(uuid) === undefined) return undefined;
+  const catalog = ctx.stores.catalog(ctx.accountId);
+  const list = datasets ?? catalog.listDatasets(false);
+  for (const dataset of list) {
+    for (const shard of catalog.shardsOf(dataset.uuid)) {
+      const event = await ctx.stores.shards.get(addr(ctx, shard.id), uuid);
+      if (event) return { event, dataset, shardId: shard.id };
+    }
+  }
+  return undefined;
+}
+
+async function mustLocate(ctx: Ctx, uuid: string, datasetId?: string) {
+  const datasets = datasetId ? [getLiveDataset(ctx, datasetId)] : undefined;
+  const found = await locateEvent(ctx, uuid, datasets);
+  if (!found) {
+    throw notFound('event', datasetId ? `${uuid} in dataset ${datasetId}` : uuid);
+  }
+  return found;
+}
+
+/** E05 (any dataset of the account) and E08 (one dataset). */
+export async function getEvent(ctx: Ctx, uuid: string, datasetId?: string): Promise<ThreatEventView> {
+  const found = await mustLocate(ctx, uuid, datasetId);
+  return toEventView(ctx, found.event, found.dataset.uuid);
+}
+
+/** E06/E07: partial edit of an event in the named dataset. */
+export async function editEvent(ctx: Ctx, uuid: string, input: EventEdit): Promise<ThreatEventView> {
+  requireWrite(ctx);
+  const found = await mustLocate(ctx, uuid, input.datasetId);
+  const patch: EventPatch = { updatedMs: ctx.clock.now() };
+  const issues: string[] = [];
+  if (input.date !== undefined) {
+    const ms = parseIsoDate(input.date);
+    if (ms === undefined) issues.push(`date: ${JSON.stringify(input.date)} is not an ISO 8601 date-time`);
+    else patch.dateMs = ms;
+  }
+  if (input.createdAt !== undefined) {
+    const ms = parseIsoDate(input.createdAt);
+    if (ms === undefined)
+      issues.push(`createdAt: ${JSON.stringify(input.createdAt)} is not an ISO 8601 date-time`);
+    else patch.createdMs = ms;
+  }
+  if (issues.length) throw invalidInput(issues);
+  if (input.attacker !== undefined) patch.attacker = input.attacker?.trim() ?? '';
+  if (input.attackerCountry !== undefined) patch.attackerCountry = normalizeCountry(input.attackerCountry);
+  if (input.targetCountry !== undefined) patch.targetCountry = normalizeCountry(input.targetCountry);
+  if (input.category !== undefined) patch.category = input.category.trim();
+  if (input.event !== undefined) patch.event = input.event;
+  if (input.insight !== undefined) patch.insight = input.insight;
+  if (input.targetIndustry !== undefined) patch.targetIndustry = input.targetIndustry.trim();
+  if (input.tlp !== undefined) patch.tlp = input.tlp.trim().toLowerCase();
+  if (input.indicator !== undefined || input.indicatorType !== undefined) {
+    const ref = normalizeIndicator(
+      input.indicatorType ?? found.event.indicatorType,
+      input.indicator ?? found.event.indicator,
+    );
+    patch.indicator = ref.value;
+    patch.indicatorType = ref.type;
+  }
+  if (input.raw) {
+    patch.raw = {};
+    if (input.raw.data !== undefined) patch.raw.data = input.raw.data;
+    if (input.raw.source !== undefined) patch.raw.source = input.raw.source;
+    if (input.raw.tlp !== undefined) patch.raw.tlp = input.raw.tlp.trim().toLowerCase();
+  }
+  const updated = await ctx.stores.shards.update(addr(ctx, found.shardId), uuid, patch);
+  if (!updated) throw notFound('event', uuid);
+  return toEventView(ctx, updated, found.dataset.uuid);
+}
+
+/** The raw payload as E16 answers it. */
+export interface RawView {
+  id: string;
+  accountId: number;
+  created: string;
+  updated: string;
+  data: unknown;
+  source: string;
+  tlp: string;
+}
+
+function toRawView(ctx: Ctx, raw: RawPayload): RawView {
+  return {
+    id: raw.rawId,
+    accountId: accountNumber(ctx.accountId),
+    created: iso(raw.createdMs),
+    updated: iso(raw.updatedMs),
+    data: raw.data,
+    source: raw.source,
+    tlp: raw.tlp,
+  };
+}
+
+/** The API types `accountId` as a number; ours are hex strings, so answer a stable number from them. */
+function accountNumber(accountId: string): number {
+  const n = Number.parseInt(accountId.slice(0, 12), 16);
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** E16: the raw payload of an event; `rawId` must be the event's. */
+export async function getRaw(ctx: Ctx, eventId: string, rawId: string, datasetId?: string): Promise<RawView> {
+  const found = await mustLocate(ctx, eventId, datasetId);
+  if (rawId !== found.event.rawId) throw notFound('raw event', `${rawId} of event ${eventId}`);
+  const raw = await ctx.stores.shards.getRaw(addr(ctx, found.shardId), eventId);
+  if (!raw) throw notFound('raw event', rawId);
+  return toRawView(ctx, raw);
+}
+
+/** E19: the raw payload of an event in a dataset. */
+export async function getRawInDataset(ctx: Ctx, datasetId: string, eventId: string): Promise<RawView> {
+  const found = await mustLocate(ctx, eventId, datasetId);
+  const raw = await ctx.stores.shards.getRaw(addr(ctx, found.shardId), eventId);
+  if (!raw) throw notFound('raw event', eventId);
+  return toRawView(ctx, raw);
+}
+
+/** E17/E18: edits the raw payload. */
+export async function editRaw(
+  ctx: Ctx,
+  eventId: string,
+  rawId: string,
+  input: RawEdit,
+): Promise<{ id: string; data: unknown }> {
+  requireWrite(ctx);
+  const found = await mustLocate(ctx, eventId);
+  if (rawId !== found.event.rawId) throw notFound('raw event', `${rawId} of event ${eventId}`);
+  if (
+    input.data !== undefined &&
+    input.data !== null &&
+    (typeof input.data !== 'object' || Array.isArray(input.data))
+  ) {
+    throw invalidInput('data: must be a JSON object or null');
+  }
+  const patch: NonNullable<EventPatch['raw']> = {};
+  if (input.data !== undefined) patch.data = input.data;
+  if (input.source !== undefined) patch.source = input.source;
+  if (input.tlp !== undefined) patch.tlp = input.tlp.trim().toLowerCase();
+  const raw = await ctx.stores.shards.updateRaw(addr(ctx, found.shardId), eventId, patch);
+  if (!raw) throw notFound('raw event', rawId);
+  return { id: raw.rawId, data: raw.data };
+}

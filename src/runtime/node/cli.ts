@@ -1,0 +1,108 @@
+import { parseArgs } from 'node:util';
+import { systemClock } from '../../domain/clock.ts';
+import { RandomIds } from '../../domain/ids.ts';
+import { createToken } from '../../domain/tokens.ts';
+import { createStores } from '../../store/stores.ts';
+import { readSettings } from './config.ts';
+import { startServer } from './server.ts';
+import { FileDatabases } from './sqlite.ts';
+
+const USAGE = `usage: threatdesk <command>
+
+  serve                                   start the server (npm start)
+  token create --account <id> [--read-only] [--name <n>] [--email <e>]
+                                          print a new API token (shown once)
+  token list [--account <id>]             list tokens (never their secrets)
+  token revoke <token-id>                 revoke a token
+
+Environment: PORT, HOST, THREATDESK_DATA_DIR (default ./data), THREATDESK_SHARD_MAX_EVENTS,
+THREATDESK_MAX_BODY_BYTES, THREATDESK_DURABILITY (normal|full), THREATDESK_BOOTSTRAP_ACCOUNT,
+THREATDESK_BOOTSTRAP_TOKEN, THREATDESK_LOG (off to silence request logs).`;
+
+/** The `threatdesk` command line. Answers the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help') {
+    console.log(USAGE);
+    return command ? 0 : 1;
+  }
+  const settings = readSettings();
+  if (command === 'serve') {
+    const server = await startServer(settings);
+    console.log(`threatdesk: serving ${server.url} (data in ${settings.dataDir})`);
+    const shutdown = (signal: string) => {
+      console.log(`threatdesk: ${signal}: finishing requests in flight, then stopping`);
+      void server.stop().then(() => process.exit(0));
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    return -1;
+  }
+  if (command === 'token') {
+    const dbs = new FileDatabases(settings.dataDir);
+    try {
+      const stores = createStores(dbs, systemClock);
+      const ids = new RandomIds(systemClock);
+      if (sub === 'create') {
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            account: { type: 'string' },
+            'read-only': { type: 'boolean' },
+            name: { type: 'string' },
+            email: { type: 'string' },
+          },
+        });
+        if (!values.account) {
+          console.error('token create: --account <id> is required (any id; a new account is created)');
+          return 2;
+        }
+        if (!/^[A-Za-z0-9_-]{1,64}$/.test(values.account)) {
+          console.error('token create: --account must be 1-64 letters, digits, - or _');
+          return 2;
+        }
+        const { token, record } = await createToken(
+          { stores, clock: systemClock, ids },
+          {
+            accountId: values.account,
+            permission: values['read-only'] ? 'read' : 'write',
+            ...(values.name ? { name: values.name } : {}),
+            email: values.email ?? null,
+          },
+        );
+        console.log(`token id:   ${record.id}`);
+        console.log(`account id: ${record.accountId}`);
+        console.log(`permission: Cloudforce One ${record.permission === 'write' ? 'Write' : 'Read'}`);
+        console.log(`token:      ${token}`);
+        return 0;
+      }
+      if (sub === 'list') {
+        const { values } = parseArgs({ args: rest, options: { account: { type: 'string' } } });
+        for (const t of stores.system.listTokens(values.account)) {
+          const state = t.revokedAt ? `revoked ${new Date(t.revokedAt).toISOString()}` : 'live';
+          console.log(
+            `${t.id}  account=${t.accountId}  ${t.permission}  ${state}  ${JSON.stringify(t.name)}`,
+          );
+        }
+        return 0;
+      }
+      if (sub === 'revoke') {
+        const id = rest[0];
+        if (!id) {
+          console.error('token revoke: give the token id (see token list)');
+          return 2;
+        }
+        if (!stores.system.revokeToken(id, systemClock.now())) {
+          console.error(`token revoke: no live token with id ${id}`);
+          return 1;
+        }
+        console.log(`revoked ${id}`);
+        return 0;
+      }
+    } finally {
+      dbs.closeAll();
+    }
+  }
+  console.error(USAGE);
+  return 2;
+}

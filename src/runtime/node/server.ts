@@ -1,0 +1,75 @@
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { createApp } from '../../api/app.ts';
+import { jsonLogger, silentLogger } from '../../api/logger.ts';
+import { systemClock } from '../../domain/clock.ts';
+import { RandomIds } from '../../domain/ids.ts';
+import { createToken, ensureToken, newAccountId } from '../../domain/tokens.ts';
+import { createStores } from '../../store/stores.ts';
+import type { NodeSettings } from './config.ts';
+import { FileDatabases } from './sqlite.ts';
+
+/** A running server and how to stop it. */
+export interface RunningServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts threatdesk on Node: opens the data directory, makes sure a token exists, serves HTTP.
+ * `stop()` refuses new requests, lets the ones in flight finish, then closes the databases.
+ */
+export async function startServer(
+  settings: NodeSettings,
+  print: (line: string) => void = console.log,
+): Promise<RunningServer> {
+  const clock = systemClock;
+  const ids = new RandomIds(clock);
+  const dbs = new FileDatabases(settings.dataDir, { durability: settings.durability });
+  const stores = createStores(dbs, clock);
+  const logger = settings.logRequests
+    ? jsonLogger((line) => process.stdout.write(`${line}\n`))
+    : silentLogger;
+
+  if (settings.bootstrapAccount && settings.bootstrapToken) {
+    await ensureToken({ stores, clock, ids }, settings.bootstrapAccount, settings.bootstrapToken);
+  } else if (stores.system.countLiveTokens() === 0) {
+    const accountId = newAccountId(ids);
+    const { token } = await createToken(
+      { stores, clock, ids },
+      { accountId, permission: 'write', name: 'first start' },
+    );
+    print('threatdesk: no API token existed, so one was created. It is shown only this once:');
+    print(`  account id:  ${accountId}`);
+    print(`  write token: ${token}`);
+  }
+
+  let serving = true;
+  const app = createApp({ stores, clock, ids, logger, config: settings.config, isServing: () => serving });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port }, () =>
+      resolve(s as Server),
+    );
+    (s as Server).once('error', reject);
+  });
+  server.keepAliveTimeout = 5_000;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : settings.port;
+  const url = `http://${settings.host}:${port}`;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    stop(): Promise<void> {
+      stopping ??= new Promise<void>((resolve) => {
+        serving = false;
+        server.close(() => {
+          dbs.closeAll();
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return stopping;
+    },
+  };
+}

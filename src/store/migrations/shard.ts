@@ -1,0 +1,80 @@
+import type { Migration } from './run.ts';
+
+/**
+ * Schema of one shard. Design notes (see README "Storage"):
+ * - `events.id` is the integer form of the UUIDv7 (domain/ids.ts), so rows are appended in id
+ *   order and every index carries the uuid order as its last column for stable tie-breaks.
+ * - Only the indexes the fast paths need exist: date, attacker+date, tag+date, indicator links.
+ *   Other filters scan, which is bounded by the shard size.
+ * - Full text over event, insight and indicator values lives in a contentless FTS5 table.
+ */
+export const shardMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events, raw payloads, tags, indicators, full text',
+    sql: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL,
+        date_ms INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        attacker TEXT NOT NULL,
+        attacker_country TEXT NOT NULL,
+        category TEXT NOT NULL,
+        event TEXT NOT NULL,
+        indicator TEXT NOT NULL,
+        indicator_type TEXT NOT NULL,
+        insight TEXT,
+        kill_chain INTEGER NOT NULL,
+        mitre_attack TEXT NOT NULL,
+        mitre_capec TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        indicators TEXT NOT NULL,
+        target_country TEXT NOT NULL,
+        target_industry TEXT NOT NULL,
+        tlp TEXT NOT NULL,
+        releasability_id TEXT,
+        raw_id TEXT NOT NULL,
+        has_children INTEGER NOT NULL DEFAULT 0,
+        source TEXT
+      );
+      CREATE INDEX events_date ON events(date_ms);
+      CREATE INDEX events_attacker ON events(attacker, date_ms);
+      CREATE TABLE raw (
+        event_id INTEGER PRIMARY KEY,
+        raw_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        tlp TEXT NOT NULL,
+        data TEXT,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+      );
+      CREATE TABLE tag_names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+      CREATE TABLE event_tags (
+        tag_id INTEGER NOT NULL,
+        date_ms INTEGER NOT NULL,
+        event_id INTEGER NOT NULL,
+        PRIMARY KEY (tag_id, date_ms, event_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE indicators (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL,
+        type TEXT NOT NULL,
+        value TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        UNIQUE (value, type)
+      );
+      CREATE TABLE event_indicators (
+        indicator_id INTEGER NOT NULL,
+        event_id INTEGER NOT NULL,
+        PRIMARY KEY (indicator_id, event_id)
+      ) WITHOUT ROWID;
+      CREATE VIRTUAL TABLE events_fts USING fts5(
+        event, insight, indicator, content='', contentless_delete=1, tokenize='unicode61'
+      );
+    `,
+  },
+];

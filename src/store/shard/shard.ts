@@ -1,0 +1,431 @@
+import type { Clock } from '../../domain/clock.ts';
+import type {
+  EventPatch,
+  EventSource,
+  IndicatorRef,
+  NewEvent,
+  RawPayload,
+  SortField,
+  SortValue,
+  StoredEvent,
+} from '../../domain/events/model.ts';
+import type { Condition } from '../../domain/events/search.ts';
+import { eventKey } from '../../domain/ids.ts';
+import { migrate } from '../migrations/run.ts';
+import { shardMigrations } from '../migrations/shard.ts';
+import { compileSearch, keysetCondition, orderPieces } from '../search/compile.ts';
+import type { Sql } from '../sql.ts';
+
+/** A page request against one shard. */
+export interface ShardQuery {
+  conditions: readonly Condition[];
+  orderBy: SortField;
+  order: 'asc' | 'desc';
+  /** Keyset position: only rows strictly after it. */
+  after?: { value: SortValue; id: number };
+  limit: number;
+  offset?: number;
+}
+
+/** The sort key of one row, for merging pages across shards. */
+export interface RowKey {
+  value: SortValue;
+  id: number;
+}
+
+interface EventRow {
+  id: number;
+  uuid: string;
+  date_ms: number;
+  created_ms: number;
+  updated_ms: number;
+  attacker: string;
+  attacker_country: string;
+  category: string;
+  event: string;
+  indicator: string;
+  indicator_type: string;
+  insight: string | null;
+  kill_chain: number;
+  mitre_attack: string;
+  mitre_capec: string;
+  tags: string;
+  indicators: string;
+  target_country: string;
+  target_industry: string;
+  tlp: string;
+  releasability_id: string | null;
+  raw_id: string;
+  has_children: number;
+  source: string | null;
+}
+
+interface RawRow {
+  event_id: number;
+  raw_id: string;
+  source: string;
+  tlp: string;
+  data: string | null;
+  created_ms: number;
+  updated_ms: number;
+}
+
+const toEvent = (r: EventRow): StoredEvent => ({
+  id: r.id,
+  uuid: r.uuid,
+  dateMs: r.date_ms,
+  createdMs: r.created_ms,
+  updatedMs: r.updated_ms,
+  attacker: r.attacker,
+  attackerCountry: r.attacker_country,
+  category: r.category,
+  event: r.event,
+  indicator: r.indicator,
+  indicatorType: r.indicator_type,
+  insight: r.insight,
+  killChain: r.kill_chain,
+  mitreAttack: JSON.parse(r.mitre_attack) as string[],
+  mitreCapec: JSON.parse(r.mitre_capec) as string[],
+  tags: JSON.parse(r.tags) as string[],
+  indicators: JSON.parse(r.indicators) as IndicatorRef[],
+  targetCountry: r.target_country,
+  targetIndustry: r.target_industry,
+  tlp: r.tlp,
+  releasabilityId: r.releasability_id,
+  rawId: r.raw_id,
+  hasChildren: r.has_children === 1,
+  source: r.source === null ? null : (JSON.parse(r.source) as EventSource),
+});
+
+const toRaw = (r: RawRow): RawPayload => ({
+  rawId: r.raw_id,
+  source: r.source,
+  tlp: r.tlp,
+  data: r.data === null ? null : JSON.parse(r.data),
+  createdMs: r.created_ms,
+  updatedMs: r.updated_ms,
+});
+
+const INSERT_EVENT = `INSERT INTO events (id, uuid, date_ms, created_ms, updated_ms, attacker, attacker_country,
+  category, event, indicator, indicator_type, insight, kill_chain, mitre_attack, mitre_capec, tags, indicators,
+  target_country, target_industry, tlp, releasability_id, raw_id, has_children, source)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_RAW =
+  'INSERT INTO raw (event_id, raw_id, source, tlp, data, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)';
+const INSERT_FTS = 'INSERT INTO events_fts (rowid, event, insight, indicator) VALUES (?, ?, ?, ?)';
+const INSERT_EVENT_TAG = 'INSERT OR IGNORE INTO event_tags (tag_id, date_ms, event_id) VALUES (?, ?, ?)';
+const INSERT_EVENT_INDICATOR =
+  'INSERT OR IGNORE INTO event_indicators (indicator_id, event_id) VALUES (?, ?)';
+
+const CACHE_LIMIT = 200_000;
+
+/**
+ * Everything stored for one shard of one dataset: events, raw payloads, tag and indicator
+ * links, full text. Pure and synchronous: the same class runs inside a Durable Object.
+ */
+export class Shard {
+  private readonly tagIds = new Map<string, number>();
+  private readonly indicatorIds = new Map<string, number>();
+  private eventCount: number;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly clock: Clock,
+  ) {
+    migrate(sql, shardMigrations);
+    this.eventCount = sql.one<{ n: number }>('SELECT count(*) AS n FROM events')?.n ?? 0;
+  }
+
+  /** Number of events stored in this shard. */
+  size(): number {
+    return this.eventCount;
+  }
+
+  /** Stores events with their raw payloads, tags, indicators and full text, all or nothing. */
+  insertMany(events: readonly NewEvent[]): void {
+    try {
+      this.sql.transaction(() => {
+        for (const e of events) this.insertOne(e);
+      });
+      this.eventCount += events.length;
+    } catch (err) {
+      // Ids cached inside the rolled-back transaction no longer exist.
+      this.tagIds.clear();
+      this.indicatorIds.clear();
+      throw err;
+    }
+  }
+
+  private insertOne(e: NewEvent): void {
+    const sql = this.sql;
+    sql.run(INSERT_EVENT, [
+      e.id,
+      e.uuid,
+      e.dateMs,
+      e.createdMs,
+      e.updatedMs,
+      e.attacker,
+      e.attackerCountry,
+      e.category,
+      e.event,
+      e.indicator,
+      e.indicatorType,
+      e.insight,
+      e.killChain,
+      JSON.stringify(e.mitreAttack),
+      JSON.stringify(e.mitreCapec),
+      JSON.stringify(e.tags),
+      JSON.stringify(e.indicators),
+      e.targetCountry,
+      e.targetIndustry,
+      e.tlp,
+      e.releasabilityId,
+      e.rawId,
+      e.hasChildren ? 1 : 0,
+      e.source === null ? null : JSON.stringify(e.source),
+    ]);
+    sql.run(INSERT_RAW, [
+      e.id,
+      e.raw.rawId,
+      e.raw.source,
+      e.raw.tlp,
+      e.raw.data === null || e.raw.data === undefined ? null : JSON.stringify(e.raw.data),
+      e.raw.createdMs,
+      e.raw.updatedMs,
+    ]);
+    this.linkTags(e.id, e.dateMs, e.tags);
+    this.linkIndicators(e.id, e.indicators, e.createdMs);
+    sql.run(INSERT_FTS, [e.id, e.event, e.insight ?? '', ftsIndicatorText(e)]);
+  }
+
+  private tagId(name: string): number {
+    let id = this.tagIds.get(name);
+    if (id === undefined) {
+      id =
+        this.sql.one<{ id: number }>('SELECT id FROM tag_names WHERE name = ?', [name])?.id ??
+        this.sql.run('INSERT INTO tag_names (name) VALUES (?)', [name]).lastRowId;
+      if (this.tagIds.size >= CACHE_LIMIT) this.tagIds.clear();
+      this.tagIds.set(name, id);
+    }
+    return id;
+  }
+
+  private indicatorId(ref: IndicatorRef, now: number): number {
+    const key = `${ref.type}\u0000${ref.value}`;
+    let id = this.indicatorIds.get(key);
+    if (id === undefined) {
+      id =
+        this.sql.one<{ id: number }>('SELECT id FROM indicators WHERE value = ? AND type = ?', [
+          ref.value,
+          ref.type,
+        ])?.id ??
+        this.sql.run(
+          'INSERT INTO indicators (uuid, type, value, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?)',
+          [crypto.randomUUID(), ref.type, ref.value, now, now],
+        ).lastRowId;
+      if (this.indicatorIds.size >= CACHE_LIMIT) this.indicatorIds.clear();
+      this.indicatorIds.set(key, id);
+    }
+    return id;
+  }
+
+  private linkTags(eventId: number, dateMs: number, tags: readonly string[]): void {
+    for (const tag of tags) this.sql.run(INSERT_EVENT_TAG, [this.tagId(tag), dateMs, eventId]);
+  }
+
+  private unlinkTags(eventId: number, dateMs: number, tags: readonly string[]): void {
+    for (const tag of tags) {
+      this.sql.run('DELETE FROM event_tags WHERE tag_id = ? AND date_ms = ? AND event_id = ?', [
+        this.tagId(tag),
+        dateMs,
+        eventId,
+      ]);
+    }
+  }
+
+  private linkIndicators(eventId: number, refs: readonly IndicatorRef[], now: number): void {
+    for (const ref of refs) this.sql.run(INSERT_EVENT_INDICATOR, [this.indicatorId(ref, now), eventId]);
+  }
+
+  private unlinkIndicators(eventId: number, refs: readonly IndicatorRef[], now: number): void {
+    for (const ref of refs) {
+      this.sql.run('DELETE FROM event_indicators WHERE indicator_id = ? AND event_id = ?', [
+        this.indicatorId(ref, now),
+        eventId,
+      ]);
+    }
+  }
+
+  /** One event by uuid. */
+  get(uuid: string): StoredEvent | undefined {
+    const id = eventKey(uuid);
+    if (id === undefined) return undefined;
+    const row = this.sql.one<EventRow>('SELECT * FROM events WHERE id = ? AND uuid = ?', [id, uuid]);
+    return row ? toEvent(row) : undefined;
+  }
+
+  /** Several events by uuid, in the order asked; unknown ones are left out. */
+  getMany(uuids: readonly string[]): StoredEvent[] {
+    const out: StoredEvent[] = [];
+    for (const uuid of uuids) {
+      const e = this.get(uuid);
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
+  getRaw(uuid: string): RawPayload | undefined {
+    const id = eventKey(uuid);
+    if (id === undefined) return undefined;
+    const row = this.sql.one<RawRow>(
+      'SELECT r.* FROM raw r JOIN events e ON e.id = r.event_id WHERE r.event_id = ? AND e.uuid = ?',
+      [id, uuid],
+    );
+    return row ? toRaw(row) : undefined;
+  }
+
+  /** Applies a partial edit in one transaction, keeping links and full text in step. */
+  update(uuid: string, patch: EventPatch): StoredEvent | undefined {
+    return this.sql.transaction(() => {
+      const before = this.get(uuid);
+      if (!before) return undefined;
+      const now = patch.updatedMs ?? this.clock.now();
+      const after: StoredEvent = { ...before, updatedMs: now };
+      for (const key of Object.keys(patch) as (keyof EventPatch)[]) {
+        if (key === 'raw' || patch[key] === undefined) continue;
+        (after as unknown as Record<string, unknown>)[key] = patch[key];
+      }
+      if (patch.indicator !== undefined || patch.indicatorType !== undefined) {
+        // The single indicator pair is the event's first indicator; keep the list in step.
+        const first = { type: after.indicatorType, value: after.indicator };
+        const rest = before.indicators.slice(1);
+        after.indicators = first.value ? [first, ...rest] : rest;
+      }
+      this.sql.run(
+        `UPDATE events SET date_ms = ?, created_ms = ?, updated_ms = ?, attacker = ?, attacker_country = ?,
+           category = ?, event = ?, indicator = ?, indicator_type = ?, insight = ?, target_country = ?,
+           target_industry = ?, tlp = ?, indicators = ? WHERE id = ?`,
+        [
+          after.dateMs,
+          after.createdMs,
+          after.updatedMs,
+          after.attacker,
+          after.attackerCountry,
+          after.category,
+          after.event,
+          after.indicator,
+          after.indicatorType,
+          after.insight,
+          after.targetCountry,
+          after.targetIndustry,
+          after.tlp,
+          JSON.stringify(after.indicators),
+          before.id,
+        ],
+      );
+      if (after.dateMs !== before.dateMs) {
+        this.unlinkTags(before.id, before.dateMs, before.tags);
+        this.linkTags(before.id, after.dateMs, after.tags);
+      }
+      if (JSON.stringify(after.indicators) !== JSON.stringify(before.indicators)) {
+        this.unlinkIndicators(before.id, before.indicators, now);
+        this.linkIndicators(before.id, after.indicators, now);
+      }
+      this.sql.run('DELETE FROM events_fts WHERE rowid = ?', [before.id]);
+      this.sql.run(INSERT_FTS, [before.id, after.event, after.insight ?? '', ftsIndicatorText(after)]);
+      if (patch.raw) this.updateRawRow(before.id, patch.raw, now);
+      return after;
+    });
+  }
+
+  /** Edits the raw payload of an event; answers the new payload, or undefined when unknown. */
+  updateRaw(uuid: string, patch: NonNullable<EventPatch['raw']>): RawPayload | undefined {
+    return this.sql.transaction(() => {
+      const event = this.get(uuid);
+      if (!event) return undefined;
+      this.updateRawRow(event.id, patch, this.clock.now());
+      return this.getRaw(uuid);
+    });
+  }
+
+  private updateRawRow(eventId: number, patch: NonNullable<EventPatch['raw']>, now: number): void {
+    const sets: string[] = ['updated_ms = ?'];
+    const params: unknown[] = [now];
+    if (patch.data !== undefined) {
+      sets.push('data = ?');
+      params.push(patch.data === null ? null : JSON.stringify(patch.data));
+    }
+    if (patch.source !== undefined) {
+      sets.push('source = ?');
+      params.push(patch.source);
+    }
+    if (patch.tlp !== undefined) {
+      sets.push('tlp = ?');
+      params.push(patch.tlp);
+    }
+    params.push(eventId);
+    this.sql.run(`UPDATE raw SET ${sets.join(', ')} WHERE event_id = ?`, params);
+  }
+
+  /** Sort keys of the matching rows, in order (cheap: used to merge pages across shards). */
+  searchKeys(q: ShardQuery): RowKey[] {
+    const { sql, params } = this.selectSql(q, 'keys');
+    return this.sql.all<{ k: SortValue; id: number }>(sql, params).map((r) => ({ value: r.k, id: r.id }));
+  }
+
+  /** Matching events, in order. */
+  search(q: ShardQuery): StoredEvent[] {
+    const { sql, params } = this.selectSql(q, 'rows');
+    return this.sql.all<EventRow>(sql, params).map(toEvent);
+  }
+
+  /** Number of events matching the conditions. */
+  count(conditions: readonly Condition[]): number {
+    if (conditions.length === 0) return this.eventCount;
+    const compiled = compileSearch(conditions, 'date');
+    const from = compiled.driven && !compiled.needsEvents ? 'event_tags d' : compiled.from;
+    const where = compiled.where.length ? `WHERE ${compiled.where.join(' AND ')}` : '';
+    return this.sql.one<{ n: number }>(`SELECT count(*) AS n FROM ${from} ${where}`, compiled.params)?.n ?? 0;
+  }
+
+  private selectSql(q: ShardQuery, what: 'keys' | 'rows'): { sql: string; params: unknown[] } {
+    const compiled = compileSearch(q.conditions, q.orderBy);
+    const pieces = orderPieces(compiled, q.orderBy, q.order);
+    const where = [...compiled.where];
+    const params = [...compiled.params];
+    if (q.after) {
+      const keyset = keysetCondition(pieces, q.order, q.after, q.orderBy);
+      where.push(keyset.sql);
+      params.push(...keyset.params);
+    }
+    const select = what === 'keys' ? `${pieces.sortExpr} AS k, ${pieces.idExpr} AS id` : 'e.*';
+    const from = what === 'keys' && compiled.driven && !compiled.needsEvents ? 'event_tags d' : compiled.from;
+    const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    params.push(q.limit, q.offset ?? 0);
+    return {
+      sql: `SELECT ${select} FROM ${from} ${whereSql} ORDER BY ${pieces.orderSql} LIMIT ? OFFSET ?`,
+      params,
+    };
+  }
+
+  /** Events by integer key (used after a merge of keys). */
+  getByKeys(ids: readonly number[]): StoredEvent[] {
+    if (ids.length === 0) return [];
+    const rows = this.sql.all<EventRow>(`SELECT * FROM events WHERE id IN (SELECT value FROM json_each(?))`, [
+      JSON.stringify(ids),
+    ]);
+    const byId = new Map(rows.map((r) => [r.id, toEvent(r)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /** Distinct non-empty values of a column, sorted (attackers, target industries, …). */
+  distinct(column: 'attacker' | 'target_industry' | 'category' | 'indicator_type'): string[] {
+    return this.sql
+      .all<{ v: string }>(`SELECT DISTINCT ${column} AS v FROM events WHERE ${column} <> '' ORDER BY v`)
+      .map((r) => r.v);
+  }
+}
+
+function ftsIndicatorText(e: StoredEvent): string {
+  return e.indicators.map((i) => i.value).join(' ');
+}
