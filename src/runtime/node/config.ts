@@ -14,7 +14,7 @@ export interface NodeSettings {
   config: Config;
 }
 
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
   const text = env[name];
   if (text === undefined || text === '') return fallback;
   const n = Number(text);
@@ -36,7 +36,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings
   }
   return {
     host: env.HOST || '127.0.0.1',
-    port: positiveInt(env, 'PORT', 8787),
+    port: positiveInt(env, 'PORT', 8787, 0),
     dataDir: path.resolve(env.THREATDESK_DATA_DIR || './data'),
     durability,
     bootstrapAccount: account,
