@@ -18,8 +18,9 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min
   const text = env[name];
   if (text === undefined || text === '') return fallback;
   const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new Error(`${name} must be a positive integer, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(n) || n < min) {
+    throw new Error(`${name} must be an integer of at least ${min}, got ${JSON.stringify(text)}`);
+  }
   return n;
 }
 
