@@ -1,4 +1,3 @@
-import { swaggerUI } from '@hono/swagger-ui';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Clock } from '../domain/clock.ts';
@@ -9,6 +8,7 @@ import type { IdGenerator } from '../domain/ids.ts';
 import type { Stores } from '../store/stores.ts';
 import { type AppEnv, requireToken } from './auth.ts';
 import { datasetRoutes } from './datasets/index.ts';
+import { renderDocs } from './docs.ts';
 import { errorBody, renderError } from './errors.ts';
 import { eventByIdRoutes, eventRoutes } from './events/index.ts';
 import type { Logger } from './logger.ts';
@@ -100,7 +100,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       servers: [{ url: '/client/v4' }, { url: '/' }],
     });
   app.get('/openapi.json', (c) => c.json(document()));
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  app.get('/docs', (c) => c.html(renderDocs(document())));
 
   app.notFound((c) =>
     c.json(errorBody(new ApiError('routeNotFound', `no route for ${c.req.method} ${c.req.path}`)), 404),
