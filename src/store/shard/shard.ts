@@ -106,15 +106,16 @@ const toRaw = (r: RawRow): RawPayload => ({
   updatedMs: r.updated_ms,
 });
 
-const INSERT_EVENT = `INSERT INTO events (id, uuid, date_ms, created_ms, updated_ms, attacker, attacker_country,
+/** Per-row insert statements of a shard (exported for the bare-SQLite reference benchmark). */
+export const INSERT_EVENT = `INSERT INTO events (id, uuid, date_ms, created_ms, updated_ms, attacker, attacker_country,
   category, event, indicator, indicator_type, insight, kill_chain, mitre_attack, mitre_capec, tags, indicators,
   target_country, target_industry, tlp, releasability_id, raw_id, has_children, source)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-const INSERT_RAW =
+export const INSERT_RAW =
   'INSERT INTO raw (event_id, raw_id, source, tlp, data, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)';
-const INSERT_FTS = 'INSERT INTO events_fts (rowid, event, insight, indicator) VALUES (?, ?, ?, ?)';
-const INSERT_EVENT_TAG = 'INSERT OR IGNORE INTO event_tags (tag_id, date_ms, event_id) VALUES (?, ?, ?)';
-const INSERT_EVENT_INDICATOR =
+export const INSERT_FTS = 'INSERT INTO events_fts (rowid, event, insight, indicator) VALUES (?, ?, ?, ?)';
+export const INSERT_EVENT_TAG = 'INSERT OR IGNORE INTO event_tags (tag_id, date_ms, event_id) VALUES (?, ?, ?)';
+export const INSERT_EVENT_INDICATOR =
   'INSERT OR IGNORE INTO event_indicators (indicator_id, event_id) VALUES (?, ?)';
 
 const CACHE_LIMIT = 200_000;
