@@ -58,11 +58,17 @@ export async function walkCursor(
   throw new Error('cursor walk did not end');
 }
 
+/** The fields of a ThreatEvent the tests read most. */
+export type CreatedEvent = Record<string, unknown> & {
+  uuid: string;
+  createdAt: string;
+  date: string;
+  datasetId: string;
+  rawId: string;
+};
+
 /** Creates one event through E02 and answers the ThreatEvent the API returned. */
-export async function create(
-  account: TestAccount,
-  body: Record<string, unknown>,
-): Promise<Record<string, unknown> & { uuid: string }> {
+export async function create(account: TestAccount, body: Record<string, unknown>): Promise<CreatedEvent> {
   const res = await account.call('POST', '/events/create', body);
   if (res.status !== 200) throw new Error(`create answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body.result;

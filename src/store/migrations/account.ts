@@ -37,4 +37,29 @@ export const accountMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'event references and relationships',
+    sql: `
+      CREATE TABLE event_references (
+        from_uuid TEXT NOT NULL,
+        from_dataset TEXT NOT NULL,
+        to_uuid TEXT NOT NULL,
+        to_dataset TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (from_uuid, to_uuid)
+      ) WITHOUT ROWID;
+      CREATE INDEX event_references_to ON event_references(to_uuid);
+      CREATE TABLE event_relationships (
+        parent_uuid TEXT NOT NULL,
+        parent_dataset TEXT NOT NULL,
+        child_uuid TEXT NOT NULL,
+        child_dataset TEXT NOT NULL,
+        type TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (parent_uuid, child_uuid, type)
+      ) WITHOUT ROWID;
+      CREATE INDEX event_relationships_child ON event_relationships(child_uuid);
+    `,
+  },
 ];
