@@ -11,6 +11,7 @@ import { datasetRoutes } from './datasets/index.ts';
 import { renderDocs } from './docs.ts';
 import { errorBody, renderError } from './errors.ts';
 import { eventByIdRoutes, eventRoutes } from './events/index.ts';
+import { eventLinkRoutes, relatedEventsRoute } from './events/links.ts';
 import type { Logger } from './logger.ts';
 
 export interface AppDeps {
@@ -48,6 +49,8 @@ function cloudforceOne(deps: AppDeps): OpenAPIHono<AppEnv> {
   );
   datasetRoutes(api);
   eventRoutes(api);
+  eventLinkRoutes(api);
+  relatedEventsRoute(api);
   eventByIdRoutes(api);
   return api;
 }

@@ -1,5 +1,6 @@
 import type { Clock } from '../domain/clock.ts';
 import { Catalog } from './catalog/catalog.ts';
+import { Links } from './catalog/links.ts';
 import { LocalShardClient, type ShardClient } from './shard/client.ts';
 import type { DatabaseFactory } from './sql.ts';
 import { SystemStore } from './system/system-store.ts';
@@ -8,6 +9,8 @@ import { SystemStore } from './system/system-store.ts';
 export interface Stores {
   system: SystemStore;
   catalog(accountId: string): Catalog;
+  /** References and relationships between the account's events. */
+  links(accountId: string): Links;
   shards: ShardClient;
 }
 
@@ -15,15 +18,26 @@ export interface Stores {
 export function createStores(dbs: DatabaseFactory, clock: Clock): Stores & { shards: LocalShardClient } {
   const system = new SystemStore(dbs.system());
   const catalogs = new Map<string, Catalog>();
+  const links = new Map<string, Links>();
+  const catalog = (accountId: string): Catalog => {
+    let found = catalogs.get(accountId);
+    if (!found) {
+      found = new Catalog(dbs.account(accountId));
+      catalogs.set(accountId, found);
+    }
+    return found;
+  };
   return {
     system,
-    catalog(accountId: string): Catalog {
-      let catalog = catalogs.get(accountId);
-      if (!catalog) {
-        catalog = new Catalog(dbs.account(accountId));
-        catalogs.set(accountId, catalog);
+    catalog,
+    links(accountId: string): Links {
+      let found = links.get(accountId);
+      if (!found) {
+        catalog(accountId); // runs the account migrations first
+        found = new Links(dbs.account(accountId));
+        links.set(accountId, found);
       }
-      return catalog;
+      return found;
     },
     shards: new LocalShardClient(dbs, clock),
   };

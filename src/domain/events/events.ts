@@ -47,8 +47,31 @@ export interface ThreatEventView {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** Renders a stored event for the API. */
-export function toEventView(ctx: Ctx, e: StoredEvent, datasetId: string): ThreatEventView {
+/** Renders stored events for the API, with their references looked up in one go. */
+export function toEventViews(ctx: Ctx, items: readonly { event: StoredEvent; datasetId: string }[]): ThreatEventView[] {
+  const refs = ctx.stores.links(ctx.accountId).referencesOf(items.map((i) => i.event.uuid));
+  return items.map(({ event, datasetId }) => {
+    const view = renderEvent(ctx, event, datasetId);
+    const r = refs.get(event.uuid);
+    if (r) {
+      view.references = r.references;
+      view.referencesIds = r.references.map((u) => eventKey(u) ?? 0);
+      view.numReferences = r.references.length;
+      view.referenced = r.referenced;
+      view.referencedIds = r.referenced.map((u) => eventKey(u) ?? 0);
+      view.numReferenced = r.referenced.length;
+    }
+    return view;
+  });
+}
+
+/** Renders one stored event for the API, with its references. */
+export function toEventView(ctx: Ctx, event: StoredEvent, datasetId: string): ThreatEventView {
+  return toEventViews(ctx, [{ event, datasetId }])[0] as ThreatEventView;
+}
+
+/** The event's own fields; references are filled in by toEventViews. */
+function renderEvent(ctx: Ctx, e: StoredEvent, datasetId: string): ThreatEventView {
   const catalog = ctx.stores.catalog(ctx.accountId);
   const view: ThreatEventView = {
     uuid: e.uuid,

@@ -2,7 +2,7 @@ import type { RowKey, ShardQuery } from '../../store/shard/shard.ts';
 import type { Ctx } from '../context.ts';
 import { resolveDatasets } from '../datasets/datasets.ts';
 import { ApiError, invalidInput } from '../errors.ts';
-import { addr, type ThreatEventView, toEventView } from './events.ts';
+import { addr, type ThreatEventView, toEventViews } from './events.ts';
 import { SORT_FIELDS, type SortField, type SortValue, type StoredEvent } from './model.ts';
 import { type RawCondition, validateConditions } from './search.ts';
 
@@ -64,8 +64,7 @@ function decodeCursor(cursor: string): CursorState {
   }
   const s = state as Partial<CursorState>;
   if (
-    !s ||
-    s.v !== 1 ||
+    s?.v !== 1 ||
     (s.o !== 'asc' && s.o !== 'desc') ||
     !(SORT_FIELDS as readonly string[]).includes(s.b as string) ||
     !s.a ||
@@ -221,5 +220,5 @@ export async function listEvents(
       p: state.p + 1,
     });
   }
-  return { events: rows.map((r) => toEventView(ctx, r.event, r.datasetId)), resultInfo };
+  return { events: toEventViews(ctx, rows), resultInfo };
 }

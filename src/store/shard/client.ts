@@ -29,6 +29,8 @@ export interface ShardClient {
   searchKeys(at: ShardAddress, q: ShardQuery): Promise<RowKey[]>;
   getByKeys(at: ShardAddress, ids: readonly number[]): Promise<StoredEvent[]>;
   count(at: ShardAddress, conditions: readonly Condition[]): Promise<number>;
+  setTags(at: ShardAddress, uuid: string, tags: readonly string[]): Promise<StoredEvent | undefined>;
+  setHasChildren(at: ShardAddress, uuid: string, hasChildren: boolean): Promise<void>;
   distinct(
     at: ShardAddress,
     column: 'attacker' | 'target_industry' | 'category' | 'indicator_type',
@@ -88,6 +90,12 @@ export class LocalShardClient implements ShardClient {
   }
   async count(at: ShardAddress, conditions: readonly Condition[]): Promise<number> {
     return this.open(at).count(conditions);
+  }
+  async setTags(at: ShardAddress, uuid: string, tags: readonly string[]): Promise<StoredEvent | undefined> {
+    return this.open(at).setTags(uuid, tags);
+  }
+  async setHasChildren(at: ShardAddress, uuid: string, hasChildren: boolean): Promise<void> {
+    this.open(at).setHasChildren(uuid, hasChildren);
   }
   async distinct(
     at: ShardAddress,

@@ -368,6 +368,26 @@ export class Shard {
     this.sql.run(`UPDATE raw SET ${sets.join(', ')} WHERE event_id = ?`, params);
   }
 
+  /** Replaces the tags of an event, keeping the tag index in step; undefined when unknown. */
+  setTags(uuid: string, tags: readonly string[]): StoredEvent | undefined {
+    return this.sql.transaction(() => {
+      const before = this.get(uuid);
+      if (!before) return undefined;
+      const now = this.clock.now();
+      this.unlinkTags(before.id, before.dateMs, before.tags);
+      this.linkTags(before.id, before.dateMs, tags);
+      this.sql.run('UPDATE events SET tags = ?, updated_ms = ? WHERE id = ?', [JSON.stringify(tags), now, before.id]);
+      return { ...before, tags: [...tags], updatedMs: now };
+    });
+  }
+
+  /** Records whether an event is the parent of a relationship. */
+  setHasChildren(uuid: string, hasChildren: boolean): void {
+    const id = eventKey(uuid);
+    if (id === undefined) return;
+    this.sql.run('UPDATE events SET has_children = ? WHERE id = ? AND uuid = ?', [hasChildren ? 1 : 0, id, uuid]);
+  }
+
   /** Sort keys of the matching rows, in order (cheap: used to merge pages across shards). */
   searchKeys(q: ShardQuery): RowKey[] {
     const { sql, params } = this.selectSql(q, 'keys');
