@@ -48,7 +48,10 @@ export interface ThreatEventView {
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Renders stored events for the API, with their references looked up in one go. */
-export function toEventViews(ctx: Ctx, items: readonly { event: StoredEvent; datasetId: string }[]): ThreatEventView[] {
+export function toEventViews(
+  ctx: Ctx,
+  items: readonly { event: StoredEvent; datasetId: string }[],
+): ThreatEventView[] {
   const refs = ctx.stores.links(ctx.accountId).referencesOf(items.map((i) => i.event.uuid));
   return items.map(({ event, datasetId }) => {
     const view = renderEvent(ctx, event, datasetId);
