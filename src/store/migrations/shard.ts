@@ -77,4 +77,12 @@ export const shardMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'indicator look-ups by uuid and creation time',
+    sql: `
+      CREATE INDEX indicators_uuid ON indicators(uuid);
+      CREATE INDEX indicators_created ON indicators(created_ms, uuid);
+    `,
+  },
 ];
