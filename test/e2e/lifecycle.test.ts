@@ -111,6 +111,48 @@ describe('e2e: server lifecycle', () => {
     expect(await result<ThreatEventView[]>(te.list(search))).toHaveLength(6);
   });
 
+  it('finishes a request in flight on SIGTERM, then exits 0; the request is stored whole', async () => {
+    const server = track(new TestServer());
+    await server.start();
+    const account_id = server.account;
+    const te = server.client().cloudforceOne.threatEvents;
+    const ds = await result<{ uuid: string }>(
+      te.datasets.create({ account_id, name: 'in flight', isPublic: false }),
+    );
+    const count = 5000;
+    const data = Array.from({ length: count }, (_, i) => ({
+      category: 'Malware',
+      date: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString(),
+      event: `In flight ${i}`,
+      raw: { data: { i } },
+      tlp: 'green',
+      indicator: `host${i}.example`,
+      indicatorType: 'domain',
+      tags: [`t${i % 20}`],
+    }));
+    const answer = te
+      .bulkCreate({ account_id, datasetId: ds.uuid, data })
+      .withResponse()
+      .then(
+        (r) => r.response.status,
+        (e: unknown) => e,
+      );
+    // Long enough for the server to have the request, far shorter than storing 5000 events.
+    await new Promise((r) => setTimeout(r, 100));
+    const exitCode = await server.stop();
+    const status = await answer;
+    expect(exitCode).toBe(0);
+
+    await server.start();
+    const body = await envelope<unknown[]>(te.list({ account_id, datasetId: [ds.uuid], pageSize: 1 }));
+    if (status === 202) {
+      expect(body.result_info?.total_count).toBe(count);
+    } else {
+      // Refused because the shutdown came first: then nothing of it was stored.
+      expect(body.result_info?.total_count).toBe(0);
+    }
+  });
+
   it('the first start without bootstrap variables prints a working account and token, once', async () => {
     const server = track(new TestServer({ bootstrap: null }));
     await server.start();
