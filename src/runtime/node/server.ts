@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { createApp } from '../../api/app.ts';
-import { jsonLogger, silentLogger } from '../../api/logger.ts';
+import { jsonLogger, type Logger, silentLogger } from '../../api/logger.ts';
 import { systemClock } from '../../domain/clock.ts';
 import { RandomIds } from '../../domain/ids.ts';
 import { createToken, ensureToken, newAccountId } from '../../domain/tokens.ts';
@@ -27,9 +27,10 @@ export async function startServer(
   const ids = new RandomIds(clock);
   const dbs = new FileDatabases(settings.dataDir, { durability: settings.durability });
   const stores = createStores(dbs, clock);
-  const logger = settings.logRequests
+  // THREATDESK_LOG=off silences the request log only: unhandled errors still reach stderr.
+  const logger: Logger = settings.logRequests
     ? jsonLogger((line) => process.stdout.write(`${line}\n`))
-    : silentLogger;
+    : { info: silentLogger.info, error: jsonLogger((line) => process.stderr.write(`${line}\n`)).error };
 
   if (settings.bootstrapAccount && settings.bootstrapToken) {
     await ensureToken({ stores, clock, ids }, settings.bootstrapAccount, settings.bootstrapToken);
