@@ -31,7 +31,12 @@ describe('e2e: errors, tokens and the CLI through the SDK', () => {
     await server.start();
     account_id = server.account;
   });
-  afterAll(() => server.dispose());
+  afterAll(async () => {
+    const errors = server.stderr;
+    await server.dispose();
+    // Unhandled errors (answered 500) are logged on stderr even with THREATDESK_LOG=off.
+    expect(errors).toBe('');
+  });
 
   it('raises BadRequestError (400) with numeric codes for an invalid body and an invalid query', async () => {
     const te = server.client().cloudforceOne.threatEvents;

@@ -20,7 +20,12 @@ describe('e2e: datasets through the SDK (E38–E42)', () => {
     client = server.client();
     account_id = server.account;
   });
-  afterAll(() => server.dispose());
+  afterAll(async () => {
+    const errors = server.stderr;
+    await server.dispose();
+    // Unhandled errors (answered 500) are logged on stderr even with THREATDESK_LOG=off.
+    expect(errors).toBe('');
+  });
 
   it('creates, gets, lists, edits and soft-deletes a dataset', async () => {
     const datasets = client.cloudforceOne.threatEvents.datasets;

@@ -64,7 +64,12 @@ describe('e2e: events through the SDK', () => {
       )
     ).uuid;
   });
-  afterAll(() => server.dispose());
+  afterAll(async () => {
+    const errors = server.stderr;
+    await server.dispose();
+    // Unhandled errors (answered 500) are logged on stderr even with THREATDESK_LOG=off.
+    expect(errors).toBe('');
+  });
 
   it('creates an event (E02) and answers every field; E05 and E08 read it back', async () => {
     const te = client.cloudforceOne.threatEvents;
