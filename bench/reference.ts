@@ -1,0 +1,130 @@
+import fs from 'node:fs';
+import { systemClock } from '../src/domain/clock.ts';
+import { eventKey, RandomIds } from '../src/domain/ids.ts';
+import { BetterSqlite, SHARD_TUNING } from '../src/runtime/node/sqlite.ts';
+import { shardMigrations } from '../src/store/migrations/shard.ts';
+import {
+  INSERT_EVENT,
+  INSERT_EVENT_INDICATOR,
+  INSERT_EVENT_TAG,
+  INSERT_FTS,
+  INSERT_RAW,
+} from '../src/store/shard/shard.ts';
+import type { BenchEvent } from './corpus.ts';
+
+/** What the bare reference measured. */
+export interface ReferenceResult {
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+}
+
+/**
+ * The ceiling for ingest on this machine: the same rows into the same schema, indexes and
+ * per-row statements as a shard, in transactions of `batch`, with the same pragmas
+ * (WAL, synchronous=NORMAL), and no HTTP, JSON, validation or server around it.
+ */
+export function runReference(
+  file: string,
+  events: Iterator<BenchEvent>,
+  n: number,
+  batch = 1000,
+): ReferenceResult {
+  for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true });
+  // The same connection settings as a server shard: WAL, synchronous=NORMAL, cache, page size.
+  const conn = new BetterSqlite(file, { ...SHARD_TUNING, cacheMiB: 192 });
+  const db = conn.db;
+  for (const m of shardMigrations) db.exec(m.sql);
+  const ins = {
+    event: db.prepare(INSERT_EVENT),
+    raw: db.prepare(INSERT_RAW),
+    fts: db.prepare(INSERT_FTS),
+    eventTag: db.prepare(INSERT_EVENT_TAG),
+    eventIndicator: db.prepare(INSERT_EVENT_INDICATOR),
+    tagName: db.prepare('INSERT INTO tag_names (name) VALUES (?)'),
+    indicator: db.prepare(
+      'INSERT INTO indicators (uuid, type, value, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?)',
+    ),
+  };
+  const tagIds = new Map<string, number>();
+  const indicatorIds = new Map<string, number>();
+  const ids = new RandomIds(systemClock);
+
+  const insertBatch = db.transaction((rows: BenchEvent[]) => {
+    const now = Date.now();
+    for (const e of rows) {
+      const uuid = ids.eventId();
+      const id = eventKey(uuid) ?? 0;
+      const dateMs = Date.parse(e.date);
+      const refs = [
+        { type: e.indicatorType, value: e.indicator },
+        ...e.indicators.map((i) => ({ type: i.indicatorType, value: i.value })),
+      ];
+      ins.event.run(
+        id,
+        uuid,
+        dateMs,
+        now,
+        now,
+        e.attacker,
+        e.attackerCountry,
+        e.category,
+        e.event,
+        e.indicator,
+        e.indicatorType,
+        e.insight ?? null,
+        e.killChain,
+        JSON.stringify(e.mitreAttack),
+        '[]',
+        JSON.stringify(e.tags),
+        JSON.stringify(refs),
+        e.targetCountry,
+        e.targetIndustry,
+        e.tlp,
+        null,
+        crypto.randomUUID(),
+        0,
+        null,
+      );
+      ins.raw.run(id, crypto.randomUUID(), e.raw.source, e.tlp, JSON.stringify(e.raw.data), now, now);
+      for (const t of e.tags) {
+        let tid = tagIds.get(t);
+        if (tid === undefined) {
+          tid = Number(ins.tagName.run(t).lastInsertRowid);
+          tagIds.set(t, tid);
+        }
+        ins.eventTag.run(tid, dateMs, id);
+      }
+      for (const ref of refs) {
+        const key = `${ref.type}\u0000${ref.value}`;
+        let iid = indicatorIds.get(key);
+        if (iid === undefined) {
+          iid = Number(ins.indicator.run(crypto.randomUUID(), ref.type, ref.value, now, now).lastInsertRowid);
+          indicatorIds.set(key, iid);
+        }
+        ins.eventIndicator.run(iid, id);
+      }
+      ins.fts.run(id, e.event, e.insight ?? '', refs.map((r) => r.value).join(' '));
+    }
+  });
+
+  // Materialise each batch first so only the database work is timed, as the server's client
+  // pre-serialises its batches.
+  let done = 0;
+  let seconds = 0;
+  while (done < n) {
+    const rows: BenchEvent[] = [];
+    for (let k = 0; k < batch && done + k < n; k++) {
+      const next = events.next();
+      if (next.done) break;
+      rows.push(next.value);
+    }
+    if (rows.length === 0) break;
+    const t0 = process.hrtime.bigint();
+    insertBatch(rows);
+    seconds += Number(process.hrtime.bigint() - t0) / 1e9;
+    done += rows.length;
+  }
+  conn.close();
+  return { events: done, seconds, eventsPerSecond: done / seconds };
+}
