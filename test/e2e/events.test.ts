@@ -335,6 +335,60 @@ describe('e2e: events through the SDK', () => {
     expect(asc.map((e) => e.uuid)).toEqual([...expected].reverse());
   });
 
+  it('lists over several datasets and scopes; condition key order and one-element "in" as the SDK sends them', async () => {
+    const te = client.cloudforceOne.threatEvents;
+    const a = await result<{ uuid: string }>(
+      te.datasets.create({ account_id, name: 'scope A', isPublic: false }),
+    );
+    const b = await result<{ uuid: string }>(
+      te.datasets.create({ account_id, name: 'scope B', isPublic: false }),
+    );
+    const inA = await result<ThreatEventView>(
+      te.create({
+        account_id,
+        datasetId: a.uuid,
+        ...makeEvent({ attacker: 'Scope Actor', tags: ['only-a'] }),
+      }),
+    );
+    const inB = await result<ThreatEventView>(
+      te.create({
+        account_id,
+        datasetId: b.uuid,
+        ...makeEvent({ attacker: 'Scope Actor', tags: ['only-b'] }),
+      }),
+    );
+    const uuids = (list: ThreatEventView[]) => list.map((e) => e.uuid).sort();
+
+    // { op, field, value } instead of { field, op, value }: the SDK keeps the caller's key order.
+    const byActor = [{ op: 'equals', field: 'attacker', value: 'Scope Actor' }] as ListParams['search'];
+    expect(
+      uuids(
+        await result<ThreatEventView[]>(
+          te.list({ account_id, datasetId: [a.uuid, b.uuid], search: byActor }),
+        ),
+      ),
+    ).toEqual([inA.uuid, inB.uuid].sort());
+    expect(
+      uuids(await result<ThreatEventView[]>(te.list({ account_id, datasetId: ['all'], search: byActor }))),
+    ).toEqual([inA.uuid, inB.uuid].sort());
+    // The default dataset holds neither.
+    expect(await result<ThreatEventView[]>(te.list({ account_id, search: byActor }))).toEqual([]);
+
+    // A one-element "in" list goes over the wire exactly like a scalar value.
+    const onlyA = await result<ThreatEventView[]>(
+      te.list({
+        account_id,
+        datasetId: ['all'],
+        search: [
+          { field: 'attacker', op: 'equals', value: 'Scope Actor' },
+          { field: 'tags', op: 'in', value: ['only-a'] },
+        ],
+      }),
+    );
+    expect(onlyA.map((e) => e.uuid)).toEqual([inA.uuid]);
+    expect(onlyA[0]?.datasetId).toBe(a.uuid);
+  });
+
   it('answers the same API without the /client/v4 prefix (curl style)', async () => {
     const headers = { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' };
     const base = `${server.url}/accounts/${account_id}/cloudforce-one`;
