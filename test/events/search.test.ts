@@ -157,6 +157,14 @@ describe('GET /events string fields', () => {
     same(await find([{ field: 'uuid', op: 'in', value: ids('yeti', 'aptx') }]), ids('yeti', 'aptx'));
     same(await find([{ field: 'uuid', op: 'not', value: ev.apt.uuid }]), ids('yeti', 'cozy', 'aptx'));
     same(await find([{ field: 'uuid', op: 'equals', value: 'not-a-uuid' }]), []);
+    same(await find([{ field: 'uuid', op: 'equals', value: ev.apt.uuid.toUpperCase() }]), ids('apt'));
+  });
+
+  it('uuid does not match a uuid that differs only in its last digits', async () => {
+    const near = (uuid: string) => uuid.slice(0, -1) + (uuid.endsWith('0') ? '1' : '0');
+    same(await find([{ field: 'uuid', op: 'equals', value: near(ev.apt.uuid) }]), []);
+    same(await find([{ field: 'uuid', op: 'in', value: [near(ev.apt.uuid), ev.cozy.uuid] }]), ids('cozy'));
+    same(await find([{ field: 'uuid', op: 'not', value: near(ev.apt.uuid) }]), all);
   });
 });
 
@@ -260,6 +268,28 @@ describe('GET /events indicator filters', () => {
       await find([{ field: 'indicator', op: 'not', value: 'harvest.example' }]),
       ids('yeti', 'apt', 'aptx'),
     );
+  });
+
+  it('finds an indicator by the spelling it was created with', async () => {
+    // Its own account, so the shared fixture stays as it is.
+    const own = await t.account();
+    const mixed = await create(
+      own,
+      makeEvent({ indicator: 'Login-Portal.Example.', indicatorType: 'Domain' }),
+    );
+    const find = (conditions: Cond[]) => uuidsFor(own, conditions);
+    expect(mixed.indicator).toBe('login-portal.example');
+    for (const value of ['Login-Portal.Example.', 'Login-Portal.Example', 'login-portal.example']) {
+      same(await find([{ field: 'indicator', op: 'equals', value }]), [mixed.uuid]);
+      same(await find([{ field: 'indicator', op: 'in', value: [value, '192.0.2.99'] }]), [mixed.uuid]);
+      expect(await find([{ field: 'indicator', op: 'not', value }])).not.toContain(mixed.uuid);
+    }
+    const res = await own.call('PATCH', `/events/${mixed.uuid}`, {
+      datasetId: mixed.datasetId,
+      indicator: 'gone.example',
+    });
+    expect(res.status).toBe(200);
+    same(await find([{ field: 'indicator', op: 'equals', value: 'Login-Portal.Example' }]), []);
   });
 
   it('indicatorType matches any indicator of that type, whatever the case', async () => {

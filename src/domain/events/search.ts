@@ -180,6 +180,14 @@ export function validateConditions(raw: readonly RawCondition[], where = 'search
       return;
     }
     const normalized = field === 'indicatorType' ? strings.map((s) => s.toLowerCase()) : strings;
+    if (field === 'indicator' && (typedOp === 'equals' || typedOp === 'in' || typedOp === 'not')) {
+      // Domains, hashes and e-mails are stored folded (normalizeIndicator), so the value as the
+      // client wrote it at create time must also find its folded form. Indicator conditions match
+      // any of a list of values, so both spellings go in.
+      const both = [...new Set(normalized.flatMap((s) => [s, foldIndicatorValue(s)]))];
+      out.push({ kind: 'string', field, op: typedOp, value: both.length === 1 ? (both[0] as string) : both });
+      return;
+    }
     out.push({
       kind: 'string',
       field: field as (typeof STRING_FIELDS)[number],
@@ -189,6 +197,11 @@ export function validateConditions(raw: readonly RawCondition[], where = 'search
   });
   if (issues.length > 0) throw invalidInput(issues);
   return out;
+}
+
+/** The folded spelling of an indicator value: lower case, no trailing dot (as stored for domains). */
+function foldIndicatorValue(value: string): string {
+  return value.trim().toLowerCase().replace(/\.$/, '');
 }
 
 function toNumber(v: unknown): number | undefined {

@@ -202,14 +202,17 @@ export function compileSearch(conditions: readonly Condition[], orderBy: SortFie
       return;
     }
     if (c.field === 'uuid' && (c.op === 'equals' || c.op === 'in' || c.op === 'not')) {
-      // uuids map onto the integer key, so these are primary-key look-ups.
-      const keys = values.map((v) => eventKey(v.toLowerCase()) ?? -1);
+      // uuids map onto the integer key, so these are primary-key look-ups. The key leaves out the
+      // uuid's random tail, so the uuid itself is compared too: a near-miss must not match.
+      const lowered = values.map((v) => v.toLowerCase());
+      const keys = lowered.map((v) => eventKey(v) ?? -1);
       if (c.op === 'in') {
-        params.push(...keys);
-        where.push(`e.id IN (${keys.map(() => '?').join(', ')})`);
+        params.push(...keys, ...lowered);
+        const marks = keys.map(() => '?').join(', ');
+        where.push(`(e.id IN (${marks}) AND e.uuid IN (${marks}))`);
       } else {
-        params.push(keys[0]);
-        where.push(c.op === 'equals' ? 'e.id = ?' : 'e.id <> ?');
+        params.push(keys[0], lowered[0]);
+        where.push(c.op === 'equals' ? '(e.id = ? AND e.uuid = ?)' : 'NOT (e.id = ? AND e.uuid = ?)');
       }
       return;
     }
