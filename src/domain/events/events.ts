@@ -1,6 +1,7 @@
 import { findCountry } from '../../catalog/countries.ts';
 import type { DatasetRecord } from '../../store/catalog/catalog.ts';
 import type { ShardAddress } from '../../store/shard/client.ts';
+import { type CategoryHint, eventCategoryLookup } from '../categories/categories.ts';
 import { type Ctx, requireWrite } from '../context.ts';
 import { defaultDataset, getLiveDataset } from '../datasets/datasets.ts';
 import { invalidInput, notFound } from '../errors.ts';
@@ -143,8 +144,17 @@ function uniqueStrings(list: readonly string[] | undefined): string[] {
   return out;
 }
 
-/** Turns a validated create body into a storable event, or a list of problems. */
-function buildEvent(ctx: Ctx, input: EventInput, now: number, prefix: string): NewEvent | string[] {
+/**
+ * Turns a validated create body into a storable event, or a list of problems. When the event's
+ * category names a known event category, killChain and mitreAttack default to the category's.
+ */
+function buildEvent(
+  ctx: Ctx,
+  input: EventInput,
+  now: number,
+  prefix: string,
+  categoryOf: (category: string) => CategoryHint | undefined,
+): NewEvent | string[] {
   const dateMs = parseIsoDate(input.date);
   if (dateMs === undefined)
     return [`${prefix}date: ${JSON.stringify(input.date)} is not an ISO 8601 date-time`];
@@ -164,6 +174,9 @@ function buildEvent(ctx: Ctx, input: EventInput, now: number, prefix: string): N
   const id = eventKey(uuid);
   if (id === undefined) throw new Error(`id generator produced a non-UUIDv7 id: ${uuid}`);
   const tlp = input.tlp.trim().toLowerCase();
+  const category = input.category.trim();
+  const hint =
+    input.killChain === undefined || input.mitreAttack === undefined ? categoryOf(category) : undefined;
   return {
     id,
     uuid,
@@ -172,13 +185,14 @@ function buildEvent(ctx: Ctx, input: EventInput, now: number, prefix: string): N
     updatedMs: now,
     attacker: input.attacker?.trim() ?? '',
     attackerCountry: normalizeCountry(input.attackerCountry),
-    category: input.category.trim(),
+    category,
     event: input.event,
     indicator: first?.value ?? '',
     indicatorType: first?.type ?? (input.indicatorType ?? '').trim().toLowerCase(),
     insight: input.insight ?? null,
-    killChain: input.killChain ?? 0,
-    mitreAttack: uniqueStrings(input.mitreAttack),
+    killChain: input.killChain ?? hint?.killChain ?? 0,
+    mitreAttack:
+      input.mitreAttack === undefined && hint ? [...hint.mitreAttack] : uniqueStrings(input.mitreAttack),
     mitreCapec: uniqueStrings(input.mitreCapec),
     tags: uniqueStrings(input.tags),
     indicators,
@@ -256,7 +270,7 @@ export function addr(ctx: Ctx, shardId: string): ShardAddress {
 export async function createEvent(ctx: Ctx, input: EventInput): Promise<ThreatEventView> {
   requireWrite(ctx);
   const dataset = input.datasetId ? getLiveDataset(ctx, input.datasetId) : defaultDataset(ctx);
-  const built = buildEvent(ctx, input, ctx.clock.now(), '');
+  const built = buildEvent(ctx, input, ctx.clock.now(), '', eventCategoryLookup(ctx));
   if (Array.isArray(built)) throw invalidInput(built);
   built.raw.rawId = built.rawId;
   const catalog = ctx.stores.catalog(ctx.accountId);
@@ -299,6 +313,7 @@ export async function bulkCreateEvents(
   byDataset.set(target.uuid, { dataset: target, items: [] });
   const tagSet = new Set<string>();
   let indicatorCount = 0;
+  const categoryOf = eventCategoryLookup(ctx);
 
   input.data.forEach((item, index) => {
     const parsed = EventInputSchema.safeParse(item);
@@ -319,7 +334,7 @@ export async function bulkCreateEvents(
       }
       dataset = found;
     }
-    const built = buildEvent(ctx, parsed.data, now, `data[${index}].`);
+    const built = buildEvent(ctx, parsed.data, now, `data[${index}].`, categoryOf);
     if (Array.isArray(built)) {
       errors.push({ eventIndex: index, error: built.join('; ') });
       return;
