@@ -7,12 +7,16 @@ import { formatIssues } from '../domain/events/input.ts';
 import type { IdGenerator } from '../domain/ids.ts';
 import type { Stores } from '../store/stores.ts';
 import { type AppEnv, requireToken } from './auth.ts';
+import { lookupRoutes } from './catalogs/index.ts';
+import { eventCategoryRoutes } from './categories/index.ts';
 import { datasetRoutes } from './datasets/index.ts';
 import { renderDocs } from './docs.ts';
 import { errorBody, renderError } from './errors.ts';
 import { eventByIdRoutes, eventRoutes } from './events/index.ts';
 import { eventLinkRoutes, relatedEventsRoute } from './events/links.ts';
+import { indicatorRoutes } from './indicators/index.ts';
 import type { Logger } from './logger.ts';
+import { tagRoutes } from './tags/index.ts';
 
 export interface AppDeps {
   stores: Stores;
@@ -49,7 +53,12 @@ function cloudforceOne(deps: AppDeps): OpenAPIHono<AppEnv> {
   );
   datasetRoutes(api);
   eventRoutes(api);
+  // Literal /events/<word> paths must be registered before /events/{event_id}.
+  lookupRoutes(api);
+  eventCategoryRoutes(api);
+  tagRoutes(api);
   eventLinkRoutes(api);
+  indicatorRoutes(api);
   relatedEventsRoute(api);
   eventByIdRoutes(api);
   return api;

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { systemClock } from '../../domain/clock.ts';
+import { defaultConfig } from '../../domain/context.ts';
 import { RandomIds } from '../../domain/ids.ts';
+import { seedActors } from '../../domain/tags/seed.ts';
 import { createToken } from '../../domain/tokens.ts';
 import { createStores } from '../../store/stores.ts';
 import { readSettings } from './config.ts';
@@ -14,6 +16,8 @@ const USAGE = `usage: threatdesk <command>
                                           print a new API token (shown once)
   token list [--account <id>]             list tokens (never their secrets)
   token revoke <token-id>                 revoke a token
+  seed actors --account <id>              create or update one tag per threat actor (MISP galaxy) in
+                                          the "Threat Actor" tag category; safe to run again
 
 Environment: PORT, HOST, THREATDESK_DATA_DIR (default ./data), THREATDESK_SHARD_MAX_EVENTS,
 THREATDESK_MAX_BODY_BYTES, THREATDESK_DURABILITY (normal|full), THREATDESK_BOOTSTRAP_ACCOUNT,
@@ -37,6 +41,38 @@ export async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
     return -1;
+  }
+  if (command === 'seed') {
+    if (sub !== 'actors') {
+      console.error('seed: the only data set is "actors" (threatdesk seed actors --account <id>)');
+      return 2;
+    }
+    const { values } = parseArgs({ args: rest, options: { account: { type: 'string' } } });
+    if (!values.account || !/^[A-Za-z0-9_-]{1,64}$/.test(values.account)) {
+      console.error('seed actors: --account <id> is required (1-64 letters, digits, - or _)');
+      return 2;
+    }
+    const dbs = new FileDatabases(settings.dataDir);
+    try {
+      const stores = createStores(dbs, systemClock);
+      const result = seedActors({
+        accountId: values.account,
+        permission: 'write',
+        tokenId: 'cli',
+        email: null,
+        clock: systemClock,
+        ids: new RandomIds(systemClock),
+        stores,
+        config: { ...defaultConfig, ...settings.config },
+      });
+      console.log(
+        `seeded actors into account ${values.account}: ${result.created} created, ${result.updated} updated, ` +
+          `${result.unchanged} unchanged (tag category "Threat Actor" ${result.categoryUuid})`,
+      );
+      return 0;
+    } finally {
+      dbs.closeAll();
+    }
   }
   if (command === 'token') {
     const dbs = new FileDatabases(settings.dataDir);

@@ -1,6 +1,8 @@
 import { accountMigrations } from '../migrations/account.ts';
 import { migrate } from '../migrations/run.ts';
 import type { Sql } from '../sql.ts';
+import { EventCategoryStore } from './event-categories.ts';
+import { TagStore } from './tags.ts';
 
 export type IndicatorWriteMode = 'read_only' | 'create_only' | 'full';
 
@@ -72,9 +74,15 @@ export const KNOWN_INDICATOR_TYPES: Readonly<Record<string, number>> = {
 /** Everything an account owns apart from events: datasets, shard registry, tags, type ids. */
 export class Catalog {
   private readonly typeIds = new Map<string, number>(Object.entries(KNOWN_INDICATOR_TYPES));
+  /** Tags (the source of truth event ingest also writes to) and tag categories. */
+  readonly tags: TagStore;
+  /** Event categories of the account. */
+  readonly eventCategories: EventCategoryStore;
 
   constructor(private readonly sql: Sql) {
     migrate(sql, accountMigrations);
+    this.tags = new TagStore(sql);
+    this.eventCategories = new EventCategoryStore(sql);
     for (const r of sql.all<{ id: number; name: string }>('SELECT id, name FROM indicator_types')) {
       this.typeIds.set(r.name, r.id);
     }

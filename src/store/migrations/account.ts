@@ -62,4 +62,35 @@ export const accountMigrations: readonly Migration[] = [
       CREATE INDEX event_relationships_child ON event_relationships(child_uuid);
     `,
   },
+  {
+    version: 3,
+    name: 'tag documents, tag categories, event categories',
+    sql: `
+      ALTER TABLE tags ADD COLUMN category_uuid TEXT;
+      ALTER TABLE tags ADD COLUMN tlp TEXT;
+      ALTER TABLE tags ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE tags ADD COLUMN doc TEXT NOT NULL DEFAULT '{}';
+      CREATE INDEX tags_category ON tags(category_uuid);
+      CREATE TABLE tag_categories (
+        uuid TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        description TEXT,
+        schema TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX tag_categories_name ON tag_categories(name COLLATE NOCASE);
+      CREATE TABLE event_categories (
+        uuid TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        shortname TEXT,
+        kill_chain INTEGER NOT NULL,
+        mitre_attack TEXT NOT NULL DEFAULT '[]',
+        mitre_capec TEXT NOT NULL DEFAULT '[]',
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX event_categories_name ON event_categories(name COLLATE NOCASE);
+    `,
+  },
 ];
