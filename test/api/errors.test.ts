@@ -168,6 +168,8 @@ describe('never a 500', () => {
       ],
       ['GET', `/events?search=${encodeURIComponent('[{"field":"date","op":"in","value":[]}]')}`, undefined],
       ['GET', `/events?cursor=${'A'.repeat(20_000)}`, undefined],
+      ['GET', '/events?search.field=event&search.op=find&search.value=*', undefined],
+      ['GET', '/events?search.field=tags&search.op=find&search.value=%20', undefined],
       ['GET', '/events?datasetId=all&datasetId=analytics', undefined],
       ['POST', '/events/create', makeEvent({ date: '2025-13-45T99:99:99Z' })],
       ['POST', '/events/create', makeEvent({ tags: Array.from({ length: 101 }, (_, i) => `t${i}`) })],

@@ -230,6 +230,24 @@ describe('POST /events/create (E02)', () => {
     const date = await account.call('POST', '/events/create', makeEvent({ date: 'last tuesday' }));
     expect(date.status).toBe(400);
     expect(date.body.errors[0]?.message).toMatch(/^date:/);
+    for (const impossible of [
+      '2025-02-30T00:00:00Z',
+      '2025-02-29',
+      '2025-04-31T12:00:00Z',
+      '2025-01-01T24:00:00Z',
+    ]) {
+      const res = await account.call('POST', '/events/create', makeEvent({ date: impossible }));
+      expect(res.status, impossible).toBe(400);
+      expect(res.body.errors[0]?.message).toMatch(/^date:/);
+    }
+    const leap = await account.call('POST', '/events/create', makeEvent({ date: '2024-02-29T23:59:59Z' }));
+    expect(leap.body.result.date).toBe('2024-02-29T23:59:59.000Z');
+    const offset = await account.call(
+      'POST',
+      '/events/create',
+      makeEvent({ date: '2024-03-01T01:30:00+02:00' }),
+    );
+    expect(offset.body.result.date).toBe('2024-02-29T23:30:00.000Z');
     for (const killChain of [-1, 101, 2.5]) {
       const res = await account.call('POST', '/events/create', makeEvent({ killChain }));
       expect(res.status, String(killChain)).toBe(400);

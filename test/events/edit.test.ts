@@ -169,9 +169,11 @@ describe('PATCH (E06) and POST (E07) /events/{event_id}', () => {
 
   it('refuses an invalid date or a mistyped field, changing nothing', async () => {
     const { account, datasetId, event } = await setup();
-    const date = await account.call('PATCH', `/events/${event.uuid}`, { datasetId, date: 'soon' });
-    expect(date.status).toBe(400);
-    expect(date.body.errors[0]?.message).toMatch(/^date:/);
+    for (const bad of ['soon', '2025-02-30T00:00:00Z']) {
+      const date = await account.call('PATCH', `/events/${event.uuid}`, { datasetId, date: bad });
+      expect(date.status, bad).toBe(400);
+      expect(date.body.errors[0]?.message).toMatch(/^date:/);
+    }
     const typed = await account.call('PATCH', `/events/${event.uuid}`, { datasetId, attacker: 5, tlp: '' });
     expect(typed.status).toBe(400);
     expect(typed.body.errors.map((e) => e.message.split(':')[0]).sort()).toEqual(['attacker', 'tlp']);

@@ -404,6 +404,25 @@ describe('GET /events refuses bad conditions', () => {
     ]);
   });
 
+  it('answers 400 to a find without any word, on every field family', async () => {
+    for (const field of ['event', 'indicator', 'attacker', 'tags']) {
+      for (const value of ['!!!', '*', '"', '...', '   ']) {
+        const res = await account.call('GET', `/events?${dotted([{ field, op: 'find', value }])}`);
+        expect(res.status, `${field} ${JSON.stringify(value)}`).toBe(400);
+        expect(res.body.errors[0]?.message).toMatch(/^search\[0\]\.value: .*word/);
+      }
+    }
+    // Punctuation next to a word is fine.
+    same(await find([{ field: 'event', op: 'find', value: '"lazarus"!' }]), ids('apt'));
+  });
+
+  it('refuses impossible dates instead of rolling them over', async () => {
+    for (const value of ['2025-02-30', '2025-04-31T00:00:00Z', '2025-03-01T24:00:00Z', '2025-13-01']) {
+      const res = await account.call('GET', `/events?${dotted([{ field: 'date', op: 'gt', value }])}`);
+      expect(res.status, value).toBe(400);
+    }
+  });
+
   it('answers 400 for malformed JSON in search', async () => {
     const res = await account.call('GET', `/events?search=${encodeURIComponent('[{"field":')}`);
     expect(res.status).toBe(400);

@@ -63,8 +63,14 @@ const TEXT_OPS: readonly Op[] = ['equals', 'not', 'in', 'like', 'contains', 'sta
 
 /** Parses an ISO 8601 date or date-time into epoch ms, or undefined. */
 export function parseIsoDate(text: string): number | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text))
-    return undefined;
+  const m =
+    /^(\d{4})-(\d{2})-(\d{2})([T ](\d{2}):(\d{2})(:(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(text);
+  if (!m) return undefined;
+  // Date.parse rolls impossible dates over (2025-02-30 becomes March 2); refuse them instead.
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return undefined;
+  if (Number(m[5] ?? 0) > 23 || Number(m[6] ?? 0) > 59 || Number(m[8] ?? 0) > 59) return undefined;
   const withZone = /T|\s/.test(text) && !/(Z|[+-]\d{2}:?\d{2})$/.test(text) ? `${text}Z` : text;
   const ms = Date.parse(withZone.replace(' ', 'T'));
   return Number.isNaN(ms) ? undefined : ms;
@@ -118,6 +124,10 @@ export function validateConditions(raw: readonly RawCondition[], where = 'search
         issues.push(`${at}.value: a value is required`);
         return;
       }
+    }
+    if (typedOp === 'find' && !values.some((v) => /[\p{L}\p{N}]/u.test(String(v)))) {
+      issues.push(`${at}.value: op "find" needs at least one word (letters or digits)`);
+      return;
     }
     const one = typedOp !== 'in';
     if (field === 'killChain' || field === 'hasChildren') {
