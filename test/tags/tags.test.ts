@@ -68,8 +68,8 @@ describe('E61 POST /events/tags/create', () => {
     await newTag(a, { value: 'dup' });
     const again = await a.call('POST', '/events/tags/create', { value: 'dup' });
     expect(again.status).toBe(409);
-    expect(again.body.errors[0].code).toBe(1005);
-    expect(again.body.errors[0].message).toMatch(/^value:/);
+    expect(again.body.errors[0]?.code).toBe(1005);
+    expect(again.body.errors[0]?.message).toMatch(/^value:/);
     expect((await a.call('POST', '/events/create', makeEvent({ tags: ['from-ingest'] }))).status).toBe(200);
     expect((await a.call('POST', '/events/tags/create', { value: 'from-ingest' })).status).toBe(409);
   });
@@ -82,7 +82,7 @@ describe('E61 POST /events/tags/create', () => {
       tlp: 'blue',
     });
     expect(res.status).toBe(400);
-    expect(res.body.errors[0].code).toBe(1001);
+    expect(res.body.errors[0]?.code).toBe(1001);
     const text = res.body.errors.map((e: { message: string }) => e.message).join('\n');
     expect(text).toMatch(/confidence/);
     expect(text).toMatch(/tlp/);
@@ -109,7 +109,7 @@ describe('E61 POST /events/tags/create', () => {
     const a = await t.account();
     const res = await a.call('POST', '/events/tags/create', { value: 'x', categoryUuid: 'nope' });
     expect(res.status).toBe(400);
-    expect(res.body.errors[0].message).toMatch(/^categoryUuid:/);
+    expect(res.body.errors[0]?.message).toMatch(/^categoryUuid:/);
   });
 });
 
@@ -138,7 +138,10 @@ describe('E63 PATCH /events/tags/{tag_uuid}', () => {
       version: 2,
     });
     expect(res.body.result.properties).not.toHaveProperty('b');
-    const again = await a.call('PATCH', `/events/tags/${tag.uuid}`, { value: 'Turla Group', confidence: null });
+    const again = await a.call('PATCH', `/events/tags/${tag.uuid}`, {
+      value: 'Turla Group',
+      confidence: null,
+    });
     expect(again.body.result.version).toBe(3);
     expect(again.body.result.value).toBe('Turla Group');
     expect(again.body.result).not.toHaveProperty('confidence');
@@ -150,12 +153,14 @@ describe('E63 PATCH /events/tags/{tag_uuid}', () => {
     await newTag(a, { value: 'two' });
     const tlp = await a.call('PATCH', `/events/tags/${tag.uuid}`, { tlp: null });
     expect(tlp.status).toBe(400);
-    expect(tlp.body.errors[0].message).toMatch(/^tlp:/);
+    expect(tlp.body.errors[0]?.message).toMatch(/^tlp:/);
     const taken = await a.call('PATCH', `/events/tags/${tag.uuid}`, { value: 'two' });
     expect(taken.status).toBe(409);
-    const missing = await a.call('PATCH', '/events/tags/00000000-0000-4000-8000-000000000000', { value: 'z' });
+    const missing = await a.call('PATCH', '/events/tags/00000000-0000-4000-8000-000000000000', {
+      value: 'z',
+    });
     expect(missing.status).toBe(404);
-    expect(missing.body.errors[0].code).toBe(1003);
+    expect(missing.body.errors[0]?.code).toBe(1003);
   });
 
   it('re-validates properties when the category changes, and null unlinks', async () => {
@@ -226,7 +231,11 @@ describe('E62 GET /events/tags', () => {
         originCountryISO: 'RU',
         aliases: ['Fancy Bear'],
         tlp: 'amber',
-        properties: { sector: { value: 'Government', tlp: 'green', confidence: 8 }, score: 90, langs: ['ru'] },
+        properties: {
+          sector: { value: 'Government', tlp: 'green', confidence: 8 },
+          score: 90,
+          langs: ['ru'],
+        },
       },
       {
         value: 'APT29',
@@ -267,13 +276,19 @@ describe('E62 GET /events/tags', () => {
   });
 
   it('filters by categoryUuid', async () => {
-    const tag = await a.call('GET', `/events/tags?filters=${encodeURIComponent(JSON.stringify([{ field: 'uuid', op: 'equals', value: uuids.APT28 }]))}`);
+    const tag = await a.call(
+      'GET',
+      `/events/tags?filters=${encodeURIComponent(JSON.stringify([{ field: 'uuid', op: 'equals', value: uuids.APT28 }]))}`,
+    );
     const categoryUuid = tag.body.result.tags[0].categoryUuid;
     expect(await values(`?categoryUuid=${categoryUuid}`)).toEqual(['APT28', 'APT29']);
   });
 
   it('filters in the SDK dotted form and as JSON', async () => {
-    expect(await values('?filters.field=confidence&filters.op=gte&filters.value=8')).toEqual(['APT28', 'Lazarus']);
+    expect(await values('?filters.field=confidence&filters.op=gte&filters.value=8')).toEqual([
+      'APT28',
+      'Lazarus',
+    ]);
     expect(await values('?filters.field=motive&filters.op=equals&filters.value=Espionage')).toEqual([
       'APT28',
       'APT29',
@@ -301,21 +316,25 @@ describe('E62 GET /events/tags', () => {
   });
 
   it('filters on properties: raw and annotated values, array elements, annotation sub-fields', async () => {
-    expect(await values('?filters.field=properties.sector&filters.op=equals&filters.value=Government')).toEqual([
-      'APT28',
-    ]);
+    expect(
+      await values('?filters.field=properties.sector&filters.op=equals&filters.value=Government'),
+    ).toEqual(['APT28']);
     expect(await values('?filters.field=properties.sector&filters.op=startsWith&filters.value=dip')).toEqual([
       'APT29',
     ]);
     expect(await values('?filters.field=properties.score&filters.op=gt&filters.value=80')).toEqual(['APT28']);
-    expect(await values('?filters.field=properties.score&filters.op=equals&filters.value=70')).toEqual(['APT29']);
-    expect(await values('?filters.field=properties.langs&filters.op=equals&filters.value=en')).toEqual(['APT29']);
-    expect(await values('?filters.field=properties.sector.tlp&filters.op=equals&filters.value=green')).toEqual([
-      'APT28',
+    expect(await values('?filters.field=properties.score&filters.op=equals&filters.value=70')).toEqual([
+      'APT29',
     ]);
-    expect(await values('?filters.field=properties.sector.confidence&filters.op=gte&filters.value=8')).toEqual([
-      'APT28',
+    expect(await values('?filters.field=properties.langs&filters.op=equals&filters.value=en')).toEqual([
+      'APT29',
     ]);
+    expect(
+      await values('?filters.field=properties.sector.tlp&filters.op=equals&filters.value=green'),
+    ).toEqual(['APT28']);
+    expect(
+      await values('?filters.field=properties.sector.confidence&filters.op=gte&filters.value=8'),
+    ).toEqual(['APT28']);
   });
 
   it('uuid takes only equals and in, compared lower-case', async () => {
@@ -323,23 +342,25 @@ describe('E62 GET /events/tags', () => {
     expect(await values(`?filters.field=uuid&filters.op=equals&filters.value=${upper}`)).toEqual(['Lazarus']);
     const bad = await a.call('GET', `/events/tags?filters.field=uuid&filters.op=contains&filters.value=a`);
     expect(bad.status).toBe(400);
-    expect(bad.body.errors[0].message).toMatch(/^filters\[0\]\.op: uuid accepts only equals and in/);
+    expect(bad.body.errors[0]?.message).toMatch(/^filters\[0\]\.op: uuid accepts only equals and in/);
   });
 
   it('refuses unknown fields and ops, non-numbers on numeric fields, more than 10 filters', async () => {
     const field = await a.call('GET', '/events/tags?filters.field=color&filters.op=equals&filters.value=x');
     expect(field.status).toBe(400);
-    expect(field.body.errors[0].message).toMatch(/^filters\[0\]\.field:/);
+    expect(field.body.errors[0]?.message).toMatch(/^filters\[0\]\.field:/);
     const op = await a.call('GET', '/events/tags?filters.field=value&filters.op=near&filters.value=x');
     expect(op.status).toBe(400);
-    expect(op.body.errors[0].message).toMatch(/^filters\[0\]\.op:/);
+    expect(op.body.errors[0]?.message).toMatch(/^filters\[0\]\.op:/);
     const num = await a.call('GET', '/events/tags?filters.field=confidence&filters.op=gt&filters.value=high');
     expect(num.status).toBe(400);
-    expect(num.body.errors[0].message).toMatch(/^filters\[0\]\.value:/);
-    const many = JSON.stringify(Array.from({ length: 11 }, () => ({ field: 'value', op: 'equals', value: 'x' })));
+    expect(num.body.errors[0]?.message).toMatch(/^filters\[0\]\.value:/);
+    const many = JSON.stringify(
+      Array.from({ length: 11 }, () => ({ field: 'value', op: 'equals', value: 'x' })),
+    );
     const tooMany = await a.call('GET', `/events/tags?filters=${encodeURIComponent(many)}`);
     expect(tooMany.status).toBe(400);
-    expect(tooMany.body.errors[0].message).toMatch(/^filters: at most 10/);
+    expect(tooMany.body.errors[0]?.message).toMatch(/^filters: at most 10/);
     expect((await a.call('GET', '/events/tags?pageSize=0')).status).toBe(400);
   });
 });
@@ -354,18 +375,21 @@ describe('tags: authorization and account scope', () => {
       ['PATCH', `/events/tags/${tag.uuid}`, { value: 'y' }],
       ['DELETE', `/events/tags/${tag.uuid}`, undefined],
     ];
-    for (const [method, path, body] of [...writes, ['GET', '/events/tags', undefined] as [string, string, unknown]]) {
+    for (const [method, path, body] of [
+      ...writes,
+      ['GET', '/events/tags', undefined] as [string, string, unknown],
+    ]) {
       const none = await a.call(method, path, body, { token: null });
       expect(none.status, `${method} ${path}`).toBe(401);
-      expect(none.body.errors[0].code).toBe(10000);
+      expect(none.body.errors[0]?.code).toBe(10000);
       const other = await a.call(method, path, body, { token: b.writeToken });
       expect(other.status, `${method} ${path}`).toBe(403);
-      expect(other.body.errors[0].code).toBe(10001);
+      expect(other.body.errors[0]?.code).toBe(10001);
     }
     for (const [method, path, body] of writes) {
       const read = await a.call(method, path, body, { token: a.readToken });
       expect(read.status, `${method} ${path}`).toBe(403);
-      expect(read.body.errors[0].code).toBe(10001);
+      expect(read.body.errors[0]?.code).toBe(10001);
     }
     expect((await a.call('GET', '/events/tags', undefined, { token: a.readToken })).status).toBe(200);
     // Account b sees none of a's tags and cannot reach them by uuid.

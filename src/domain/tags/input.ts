@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { FieldDefinitionSchema, TagTLPSchema } from './fields.ts';
+import { TagTLPSchema } from './fields.ts';
 
 const confidence = z.number().min(1).max(10);
 const text = (max: number) => z.string().max(max);
@@ -101,7 +101,15 @@ export const TagCategoryCreateSchema = z
   .object({
     name: text(256).min(1).openapi({ example: 'Threat Actor' }),
     description: text(4096).nullable().optional(),
-    schema: z.array(FieldDefinitionSchema).max(200).nullable().optional(),
+    schema: z
+      .array(z.record(z.string(), z.unknown()))
+      .max(200)
+      .nullable()
+      .optional()
+      .openapi({
+        description: 'FieldDefinition[] (see the FieldDefinition schema); every problem is reported',
+        example: [{ key: 'targetedSectors', kind: 'array', element: { kind: 'string' } }],
+      }),
   })
   .openapi('TagCategoryCreate');
 export type TagCategoryInput = z.infer<typeof TagCategoryCreateSchema>;
