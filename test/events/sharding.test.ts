@@ -191,6 +191,38 @@ describe('sharded storage', () => {
   });
 });
 
+describe('text order across shards', () => {
+  it('matches one shard’s order for any characters, so cursor walks lose nothing', async () => {
+    const names = [
+      '😀 smile',
+      '｡ halfwidth',
+      'a plain',
+      '😀 smile 2',
+      '｡ halfwidth 2',
+      'z plain',
+      'Ünïcode',
+      '中文',
+    ];
+    const data = names.map((attacker) => makeEvent({ attacker }));
+    const owner = await sharded.account();
+    const single = await plain.account();
+    const stored = await bulk(owner, await defaultDataset(owner), data);
+    expect(new Set(stored.map((e) => e.shardId)).size).toBeGreaterThan(1);
+    await bulk(single, await defaultDataset(single), data);
+    for (const order of ['asc', 'desc']) {
+      const attackers = async (who: TestAccount) =>
+        (await list(who, `orderBy=attacker&order=${order}&pageSize=100`)).result.map(
+          (e: { attacker: string }) => e.attacker,
+        );
+      const expected = await attackers(single);
+      expect(await attackers(owner)).toEqual(expected);
+      const walked = await walkCursor(owner, `orderBy=attacker&order=${order}`, 2);
+      const byUuid = new Map(stored.map((e) => [e.uuid, e.attacker]));
+      expect(walked.map((u) => byUuid.get(u))).toEqual(expected);
+    }
+  });
+});
+
 describe('several sharded datasets', () => {
   it('lists datasetId=all and a list of datasets across every shard of each', async () => {
     const other = await sharded.account();

@@ -97,11 +97,31 @@ export function sortValue(e: StoredEvent, field: SortField): SortValue {
   }
 }
 
+/**
+ * Orders text as the shards' SQL does (BINARY collation: UTF-8 bytes, that is code points).
+ * JavaScript's `<` compares UTF-16 units, which puts astral characters (emoji) below
+ * U+E000–U+FFFF; merging shards in that order would skip rows when paging by cursor.
+ */
+function compareText(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xSurrogate = x >= 0xd800 && x <= 0xdfff;
+    const ySurrogate = y >= 0xd800 && y <= 0xdfff;
+    if (xSurrogate !== ySurrogate) return xSurrogate ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
 function compareKeys(a: RowKey, b: RowKey, order: 'asc' | 'desc'): number {
-  let c = 0;
-  if (a.value < b.value) c = -1;
-  else if (a.value > b.value) c = 1;
-  else c = a.id - b.id;
+  let c: number;
+  if (typeof a.value === 'string' && typeof b.value === 'string') c = compareText(a.value, b.value);
+  else c = a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
+  if (c === 0) c = a.id - b.id;
   return order === 'asc' ? c : -c;
 }
 
