@@ -28,7 +28,7 @@ const CountrySchema = z
   .object({
     alpha2: z.string().openapi({ example: 'US' }),
     alpha3: z.string().openapi({ example: 'USA' }),
-    name: z.string().openapi({ example: 'United States' }),
+    name: z.string().openapi({ example: 'United States of America' }),
   })
   .openapi('Country');
 
