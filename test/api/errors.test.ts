@@ -46,6 +46,31 @@ describe('malformed requests', () => {
     }
   });
 
+  it('answers 415 for a body that is not sent as JSON, and 400 for a missing body', async () => {
+    const account = await t.account();
+    const url = `/client/v4/accounts/${account.id}/cloudforce-one/events/create`;
+    for (const type of [undefined, 'text/plain', 'application/x-www-form-urlencoded']) {
+      const headers: Record<string, string> = { authorization: `Bearer ${account.writeToken}` };
+      if (type) headers['content-type'] = type;
+      const res = await raw(url, { method: 'POST', headers, body: JSON.stringify(makeEvent()) });
+      expectError(res, 415, 1010);
+    }
+    const charset = await raw(url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${account.writeToken}`,
+        'content-type': 'application/json; charset=utf-8',
+      },
+      body: JSON.stringify(makeEvent()),
+    });
+    expect(charset.status).toBe(200);
+    const empty = await raw(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${account.writeToken}`, 'content-type': 'application/json' },
+    });
+    expectError(empty, 400);
+  });
+
   it('answers 400 for a body that is not an object', async () => {
     const account = await t.account();
     for (const body of ['[]', 'null', '"text"', '42']) {

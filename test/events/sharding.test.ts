@@ -191,6 +191,29 @@ describe('sharded storage', () => {
   });
 });
 
+describe('concurrent writers', () => {
+  it('fill shards to the limit and no further, losing nothing', async () => {
+    const owner = await sharded.account();
+    const datasetId = await defaultDataset(owner);
+    const batches = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => bulk(owner, datasetId, items(9, 1000 + i * 9))),
+    );
+    const singles = await Promise.all(
+      Array.from({ length: 5 }, () => owner.call('POST', '/events/create', makeEvent())),
+    );
+    const perShard = new Map<string, number>();
+    for (const e of batches.flat()) perShard.set(e.shardId, (perShard.get(e.shardId) ?? 0) + 1);
+    for (const n of perShard.values()) expect(n).toBeLessThanOrEqual(SHARD_MAX);
+    const body = await list(owner, 'pageSize=1000');
+    expect(body.result_info.total_count).toBe(6 * 9 + 5);
+    const expected = [
+      ...batches.flat().map((e) => e.uuid),
+      ...singles.map((r) => r.body.result.uuid as string),
+    ];
+    expect(uuids(body).sort()).toEqual(expected.sort());
+  });
+});
+
 describe('text order across shards', () => {
   it('matches one shard’s order for any characters, so cursor walks lose nothing', async () => {
     const names = [
