@@ -13,7 +13,7 @@ import { datasetRoutes } from './datasets/index.ts';
 import { renderDocs } from './docs.ts';
 import { errorBody, renderError } from './errors.ts';
 import { eventByIdRoutes, eventRoutes } from './events/index.ts';
-import { eventLinkRoutes, relatedEventsRoute } from './events/links.ts';
+import { bulkRelationshipAndGraphRoutes, eventLinkRoutes, relatedEventsRoute } from './events/links.ts';
 import { indicatorRoutes } from './indicators/index.ts';
 import type { Logger } from './logger.ts';
 import { tagRoutes } from './tags/index.ts';
@@ -58,6 +58,7 @@ function cloudforceOne(deps: AppDeps): OpenAPIHono<AppEnv> {
   eventCategoryRoutes(api);
   tagRoutes(api);
   eventLinkRoutes(api);
+  bulkRelationshipAndGraphRoutes(api);
   indicatorRoutes(api);
   relatedEventsRoute(api);
   eventByIdRoutes(api);

@@ -33,7 +33,7 @@ beforeAll(async () => {
   const attackers = ['Alpha', 'bravo', 'Charlie', 'alpha'];
   const countries = ['RU', 'CN', 'IR'];
   const types: [string, string][] = [
-    ['domain', 'example'],
+    ['domain', 'host.example'],
     ['ip', '192.0.2.'],
     ['url', 'https://x.example/'],
   ];

@@ -2,12 +2,14 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { ApiError, invalidInput } from '../../domain/errors.ts';
 import {
   addEventTags,
+  bulkCreateWithRelationships,
   createRelationships,
   relatedEvents,
   relateEvents,
   removeEventTags,
   unrelateEvents,
 } from '../../domain/events/links.ts';
+import { expandGraph } from '../../domain/graph/graph.ts';
 import type { AppEnv } from '../auth.ts';
 import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
 import { QueryParams } from '../query.ts';
@@ -248,6 +250,106 @@ export function relatedEventsRoute(app: OpenAPIHono<AppEnv>): void {
         pageSize: q.integer('pageSize', { min: 1, max: 1000 }),
       });
       return reply(events, 200, resultInfo);
+    },
+  );
+}
+
+/** E04 and E15 (literal paths). */
+export function bulkRelationshipAndGraphRoutes(app: OpenAPIHono<AppEnv>): void {
+  register(
+    app,
+    createRoute({
+      method: 'post',
+      path: `${CF}/events/create/bulk/relationships`,
+      tags,
+      security,
+      summary: 'Bulk create events with relationships (E04, deprecated: use E03)',
+      description:
+        'Like E03; an item may also carry parentIndex (the index of its parent in data) and relationshipType ' +
+        '(default related_to) to relate events of the same request.',
+      request: {
+        params: z.object({ account_id: AccountParam }),
+        body: json(
+          z
+            .object({ datasetId: z.string().min(1).max(64), data: z.array(z.unknown()).min(1) })
+            .openapi('BulkRelationshipsBody'),
+        ),
+      },
+      responses: ok(
+        z.object({
+          createdEventsCount: z.number(),
+          createdIndicatorsCount: z.number(),
+          createdRelationshipsCount: z.number(),
+          errorCount: z.number(),
+          errors: z.array(z.object({ error: z.string(), eventIndex: z.number() })).optional(),
+        }),
+        'Counts of what was created',
+      ),
+    }),
+    async (c) => reply(await bulkCreateWithRelationships(c.get('ctx'), c.req.valid('json'))),
+  );
+  register(
+    app,
+    createRoute({
+      method: 'get',
+      path: `${CF}/events/graph`,
+      tags: ['Graph'],
+      security,
+      summary: 'Neighbourhood of seed nodes (E15)',
+      description:
+        'One step around 1–50 seeds (event:<uuid>, indicator:<uuid>, tag:<uuid>). Edges: tagged_with (event→tag), ' +
+        'appears_in (indicator→event), related_to and caused_by (event→event), attributed_to (event→actor tag).',
+      request: { params: z.object({ account_id: AccountParam }) },
+      parameters: [
+        { ...queryParam('seeds', 'type:uuid, 1 to 50 (repeat or comma list)'), required: true },
+        queryParam('direction', 'out, in or both (default)'),
+        queryParam('expand', 'nodes: hydrate nodes with their fields'),
+        queryParam('limit', 'Neighbours per seed, default 100, at most 1000', { type: 'integer' }),
+        queryParam('max_nodes', 'Total nodes, default 500, at most 1000', { type: 'integer' }),
+        queryParam('relationshipTypes', 'Only these edge types'),
+        queryParam('datasetIds', 'Dataset uuids or one scope; default every dataset'),
+        queryParam('cursor', 'Next page of neighbours; only with one seed'),
+      ],
+      responses: ok(
+        z.object({
+          edges: z.array(
+            z.object({
+              id: z.string(),
+              relationshipType: z.string(),
+              source: z.string(),
+              sourceId: z.string(),
+              sourceType: z.string(),
+              target: z.string(),
+              targetId: z.string(),
+              targetType: z.string(),
+            }),
+          ),
+          node: z.record(z.string(), z.unknown()).nullable(),
+          nodes: z.array(z.record(z.string(), z.unknown())),
+          cursor: z.string().optional(),
+        }),
+        'Edges and nodes',
+      ),
+    }),
+    async (c) => {
+      const q = new QueryParams(c.req.url);
+      const limit = q.integer('limit');
+      const maxNodes = q.integer('max_nodes');
+      if (limit !== undefined && limit > 1000) throw invalidInput(`limit: at most 1000, got ${limit}`);
+      if (maxNodes !== undefined && maxNodes > 1000)
+        throw invalidInput(`max_nodes: at most 1000, got ${maxNodes}`);
+      return reply(
+        await expandGraph(c.get('ctx'), {
+          seeds: q.list('seeds', 51),
+          cursor: q.string('cursor'),
+          datasetIds: q.list('datasetIds', 100),
+          direction: q.string('direction'),
+          expand: q.list('expand', 5),
+          limit,
+          maxNodes,
+          relationshipTypes: q.list('relationshipTypes', 10),
+        }),
+      );
     },
   );
 }

@@ -1,11 +1,13 @@
 import { findCountry } from '../../catalog/countries.ts';
 import type { DatasetRecord } from '../../store/catalog/catalog.ts';
 import type { ShardAddress } from '../../store/shard/client.ts';
+import { shardIdFor } from '../../store/shard/shard-id.ts';
 import { type CategoryHint, eventCategoryLookup } from '../categories/categories.ts';
 import { type Ctx, requireWrite } from '../context.ts';
 import { defaultDataset, getLiveDataset } from '../datasets/datasets.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import { eventKey } from '../ids.ts';
+import { guessIndicatorType, normalizeIndicator } from '../indicators/normalize.ts';
 import { type EventEdit, type EventInput, EventInputSchema, formatIssues, type RawEdit } from './input.ts';
 import type { EventPatch, IndicatorRef, NewEvent, RawPayload, StoredEvent } from './model.ts';
 import { parseIsoDate } from './search.ts';
@@ -114,16 +116,6 @@ function renderEvent(ctx: Ctx, e: StoredEvent, datasetId: string): ThreatEventVi
   return view;
 }
 
-/** Canonical form of an indicator: lower-case type, and values folded where case has no meaning. */
-export function normalizeIndicator(type: string, value: string): IndicatorRef {
-  const t = type.trim().toLowerCase();
-  let v = value.trim();
-  if (['domain', 'hostname', 'md5', 'sha1', 'sha256', 'hash', 'ja3', 'email'].includes(t))
-    v = v.toLowerCase();
-  if (t === 'domain' || t === 'hostname') v = v.replace(/\.$/, '');
-  return { type: t, value: v };
-}
-
 /** Alpha-2 code for a recognised country, otherwise the text as given (trimmed). */
 function normalizeCountry(text: string | undefined): string {
   if (!text) return '';
@@ -159,16 +151,23 @@ function buildEvent(
   if (dateMs === undefined)
     return [`${prefix}date: ${JSON.stringify(input.date)} is not an ISO 8601 date-time`];
   const indicators: IndicatorRef[] = [];
+  const issues: string[] = [];
   const seen = new Set<string>();
-  const addIndicator = (type: string, value: string) => {
-    const ref = normalizeIndicator(type, value);
+  const addIndicator = (type: string, value: string, where: string) => {
+    const ref = normalizeIndicator(type || guessIndicatorType(value), value);
+    if (!ref.ok) {
+      issues.push(`${prefix}${where}: ${ref.error}`);
+      return;
+    }
     const key = `${ref.type}\u0000${ref.value}`;
-    if (!ref.value || seen.has(key)) return;
+    if (seen.has(key)) return;
     seen.add(key);
-    indicators.push(ref);
+    indicators.push({ type: ref.type, value: ref.value });
   };
-  if (input.indicator) addIndicator(input.indicatorType ?? '', input.indicator);
-  for (const i of input.indicators ?? []) addIndicator(i.indicatorType, i.value);
+  if (input.indicator) addIndicator(input.indicatorType ?? '', input.indicator, 'indicator');
+  for (const [k, i] of (input.indicators ?? []).entries())
+    addIndicator(i.indicatorType, i.value, `indicators[${k}]`);
+  if (issues.length > 0) return issues;
   const first = indicators[0];
   const uuid = ctx.ids.eventId();
   const id = eventKey(uuid);
@@ -248,7 +247,7 @@ async function storeEvents(
       let room = last ? ctx.config.shardMaxEvents - (await ctx.stores.shards.size(addr(ctx, last.id))) : 0;
       if (!last || room <= 0) {
         const ordinal = last ? last.ordinal + 1 : 0;
-        last = { id: `${dataset.uuid}.${ordinal}`, datasetId: dataset.uuid, ordinal };
+        last = { id: shardIdFor(dataset.uuid, ordinal), datasetId: dataset.uuid, ordinal };
         catalog.addShard(last, ctx.clock.now());
         shards = [...shards, last];
         room = ctx.config.shardMaxEvents;
@@ -447,10 +446,12 @@ export async function editEvent(ctx: Ctx, uuid: string, input: EventEdit): Promi
   if (input.targetIndustry !== undefined) patch.targetIndustry = input.targetIndustry.trim();
   if (input.tlp !== undefined) patch.tlp = input.tlp.trim().toLowerCase();
   if (input.indicator !== undefined || input.indicatorType !== undefined) {
+    const value = input.indicator ?? found.event.indicator;
     const ref = normalizeIndicator(
-      input.indicatorType ?? found.event.indicatorType,
-      input.indicator ?? found.event.indicator,
+      input.indicatorType || found.event.indicatorType || guessIndicatorType(value),
+      value,
     );
+    if (!ref.ok) throw invalidInput(`indicator: ${ref.error}`);
     patch.indicator = ref.value;
     patch.indicatorType = ref.type;
   }

@@ -2,7 +2,7 @@ import type { EventRef, RelationshipRecord } from '../../store/catalog/links.ts'
 import { type Ctx, requireWrite } from '../context.ts';
 import { getLiveDataset } from '../datasets/datasets.ts';
 import { invalidInput, notFound } from '../errors.ts';
-import { addr, locateEvent, type ThreatEventView, toEventViews } from './events.ts';
+import { addr, bulkCreateEvents, locateEvent, type ThreatEventView, toEventViews } from './events.ts';
 import type { StoredEvent } from './model.ts';
 
 const MAX_LINK_IDS = 1000;
@@ -294,4 +294,53 @@ export async function relatedEvents(
     events: toEventViews(ctx, slice),
     resultInfo: { page, per_page: pageSize, count: slice.length, total_count: filtered.length },
   };
+}
+
+/**
+ * E04 (deprecated): bulk create where an item may name its parent among the items of the same
+ * request (`parentIndex`, optional `relationshipType`, default related_to).
+ */
+export async function bulkCreateWithRelationships(
+  ctx: Ctx,
+  input: { datasetId: string; data: readonly unknown[] },
+): Promise<{
+  createdEventsCount: number;
+  createdIndicatorsCount: number;
+  createdRelationshipsCount: number;
+  errorCount: number;
+  errors?: { error: string; eventIndex: number }[];
+}> {
+  const created = await bulkCreateEvents(ctx, { ...input, includeCreatedEvents: true });
+  const uuidOf = new Map((created.createdEvents ?? []).map((e) => [e.eventIndex, e.uuid]));
+  const errors = [...(created.errors ?? [])];
+  let relationships = 0;
+  for (const [index, item] of input.data.entries()) {
+    const child = uuidOf.get(index);
+    const parentIndex = (item as { parentIndex?: unknown } | null)?.parentIndex;
+    if (child === undefined || parentIndex === undefined) continue;
+    const parent = typeof parentIndex === 'number' ? uuidOf.get(parentIndex) : undefined;
+    if (parent === undefined) {
+      errors.push({
+        eventIndex: index,
+        error: `data[${index}].parentIndex: no event was created at index ${String(parentIndex)}`,
+      });
+      continue;
+    }
+    const type = (item as { relationshipType?: unknown }).relationshipType;
+    const result = await createRelationships(ctx, {
+      parentId: parent,
+      childIds: [child],
+      relationshipType: typeof type === 'string' ? type : undefined,
+    });
+    relationships += result.relationshipsCreated;
+    for (const e of result.errors) errors.push({ eventIndex: index, error: `data[${index}]: ${e.error}` });
+  }
+  const out: Awaited<ReturnType<typeof bulkCreateWithRelationships>> = {
+    createdEventsCount: created.createdEventsCount,
+    createdIndicatorsCount: created.queuedIndicatorsCount,
+    createdRelationshipsCount: relationships,
+    errorCount: errors.length,
+  };
+  if (errors.length) out.errors = errors.sort((a, b) => a.eventIndex - b.eventIndex);
+  return out;
 }

@@ -50,8 +50,8 @@ function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (m) => `\\${m}`);
 }
 
-/** SQL test of `expr` against one value for a text op; pushes its parameters. */
-function textTest(expr: string, op: Op, value: string, params: unknown[]): string {
+/** SQL test of `expr` against one value for a text op; pushes its parameters. Shared by every search. */
+export function textTest(expr: string, op: Op, value: string, params: unknown[]): string {
   switch (op) {
     case 'equals':
       params.push(value);

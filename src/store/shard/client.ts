@@ -2,7 +2,14 @@ import type { Clock } from '../../domain/clock.ts';
 import type { EventPatch, NewEvent, RawPayload, StoredEvent } from '../../domain/events/model.ts';
 import type { Condition } from '../../domain/events/search.ts';
 import type { DatabaseFactory } from '../sql.ts';
+import {
+  type IndicatorFilter,
+  type IndicatorPage,
+  type IndicatorRecord,
+  ShardIndicators,
+} from './indicators.ts';
 import { type RowKey, Shard, type ShardQuery } from './shard.ts';
+import { datasetOfShard } from './shard-id.ts';
 
 /** Addresses one shard of one account. */
 export interface ShardAddress {
@@ -31,6 +38,24 @@ export interface ShardClient {
   count(at: ShardAddress, conditions: readonly Condition[]): Promise<number>;
   setTags(at: ShardAddress, uuid: string, tags: readonly string[]): Promise<StoredEvent | undefined>;
   setHasChildren(at: ShardAddress, uuid: string, hasChildren: boolean): Promise<void>;
+  listIndicators(at: ShardAddress, filter: IndicatorFilter, page: IndicatorPage): Promise<IndicatorRecord[]>;
+  countIndicators(at: ShardAddress, filter: IndicatorFilter): Promise<number>;
+  indicatorByUuid(at: ShardAddress, uuid: string): Promise<IndicatorRecord | undefined>;
+  /** Per indicator id: its events, newest first (`limit` < 0: all), and its tag names. */
+  indicatorDetails(
+    at: ShardAddress,
+    ids: readonly number[],
+    limit: number,
+    withTags: boolean,
+  ): Promise<Map<number, { events: { uuid: string; dateMs: number }[]; tags: string[] }>>;
+  indicatorTypes(at: ShardAddress): Promise<string[]>;
+  tagNames(at: ShardAddress): Promise<string[]>;
+  aggregateIndicators(
+    at: ShardAddress,
+    by: readonly ('indicatorType' | 'value')[],
+    measure: 'indicators' | 'relationships',
+    filter: Parameters<ShardIndicators['aggregate']>[2],
+  ): Promise<{ key: string[]; count: number }[]>;
   distinct(
     at: ShardAddress,
     column: 'attacker' | 'target_industry' | 'category' | 'indicator_type',
@@ -46,12 +71,25 @@ export class LocalShardClient implements ShardClient {
     private readonly clock: Clock,
   ) {}
 
+  private readonly indicatorStores = new Map<string, ShardIndicators>();
+
+  private indicators(at: ShardAddress): ShardIndicators {
+    const key = `${at.accountId}/${at.shardId}`;
+    let found = this.indicatorStores.get(key);
+    if (!found) {
+      this.open(at); // migrations first
+      found = new ShardIndicators(this.dbs.shard(at.accountId, at.shardId));
+      this.indicatorStores.set(key, found);
+    }
+    return found;
+  }
+
   /** The shard object itself, for in-process callers such as benchmarks and maintenance. */
   open(at: ShardAddress): Shard {
     const key = `${at.accountId}/${at.shardId}`;
     let shard = this.shards.get(key);
     if (!shard) {
-      shard = new Shard(this.dbs.shard(at.accountId, at.shardId), this.clock);
+      shard = new Shard(this.dbs.shard(at.accountId, at.shardId), this.clock, datasetOfShard(at.shardId));
       this.shards.set(key, shard);
     }
     return shard;
@@ -102,5 +140,48 @@ export class LocalShardClient implements ShardClient {
     column: 'attacker' | 'target_industry' | 'category' | 'indicator_type',
   ): Promise<string[]> {
     return this.open(at).distinct(column);
+  }
+  async listIndicators(
+    at: ShardAddress,
+    filter: IndicatorFilter,
+    page: IndicatorPage,
+  ): Promise<IndicatorRecord[]> {
+    return this.indicators(at).list(filter, page);
+  }
+  async countIndicators(at: ShardAddress, filter: IndicatorFilter): Promise<number> {
+    return this.indicators(at).count(filter);
+  }
+  async indicatorByUuid(at: ShardAddress, uuid: string): Promise<IndicatorRecord | undefined> {
+    return this.indicators(at).byUuid(uuid);
+  }
+  async indicatorDetails(
+    at: ShardAddress,
+    ids: readonly number[],
+    limit: number,
+    withTags: boolean,
+  ): Promise<Map<number, { events: { uuid: string; dateMs: number }[]; tags: string[] }>> {
+    const store = this.indicators(at);
+    const out = new Map<number, { events: { uuid: string; dateMs: number }[]; tags: string[] }>();
+    for (const id of ids) {
+      out.set(id, {
+        events: limit === 0 ? [] : store.events(id, limit),
+        tags: withTags ? store.tags(id) : [],
+      });
+    }
+    return out;
+  }
+  async indicatorTypes(at: ShardAddress): Promise<string[]> {
+    return this.indicators(at).types();
+  }
+  async tagNames(at: ShardAddress): Promise<string[]> {
+    return this.indicators(at).tagNames();
+  }
+  async aggregateIndicators(
+    at: ShardAddress,
+    by: readonly ('indicatorType' | 'value')[],
+    measure: 'indicators' | 'relationships',
+    filter: Parameters<ShardIndicators['aggregate']>[2],
+  ): Promise<{ key: string[]; count: number }[]> {
+    return this.indicators(at).aggregate(by, measure, filter);
   }
 }

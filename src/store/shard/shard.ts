@@ -11,6 +11,7 @@ import type {
 } from '../../domain/events/model.ts';
 import type { Condition } from '../../domain/events/search.ts';
 import { eventKey } from '../../domain/ids.ts';
+import { indicatorUuid } from '../../domain/indicators/normalize.ts';
 import { migrate } from '../migrations/run.ts';
 import { shardMigrations } from '../migrations/shard.ts';
 import { compileSearch, keysetCondition, orderPieces } from '../search/compile.ts';
@@ -114,7 +115,8 @@ export const INSERT_EVENT = `INSERT INTO events (id, uuid, date_ms, created_ms, 
 export const INSERT_RAW =
   'INSERT INTO raw (event_id, raw_id, source, tlp, data, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)';
 export const INSERT_FTS = 'INSERT INTO events_fts (rowid, event, insight, indicator) VALUES (?, ?, ?, ?)';
-export const INSERT_EVENT_TAG = 'INSERT OR IGNORE INTO event_tags (tag_id, date_ms, event_id) VALUES (?, ?, ?)';
+export const INSERT_EVENT_TAG =
+  'INSERT OR IGNORE INTO event_tags (tag_id, date_ms, event_id) VALUES (?, ?, ?)';
 export const INSERT_EVENT_INDICATOR =
   'INSERT OR IGNORE INTO event_indicators (indicator_id, event_id) VALUES (?, ?)';
 
@@ -132,6 +134,8 @@ export class Shard {
   constructor(
     private readonly sql: Sql,
     private readonly clock: Clock,
+    /** The dataset this shard belongs to: indicator uuids are derived from it. */
+    private readonly datasetId = '',
   ) {
     migrate(sql, shardMigrations);
     this.eventCount = sql.one<{ n: number }>('SELECT count(*) AS n FROM events')?.n ?? 0;
@@ -222,7 +226,7 @@ export class Shard {
         ])?.id ??
         this.sql.run(
           'INSERT INTO indicators (uuid, type, value, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?)',
-          [crypto.randomUUID(), ref.type, ref.value, now, now],
+          [indicatorUuid(this.datasetId, ref.type, ref.value), ref.type, ref.value, now, now],
         ).lastRowId;
       if (this.indicatorIds.size >= CACHE_LIMIT) this.indicatorIds.clear();
       this.indicatorIds.set(key, id);
@@ -376,7 +380,11 @@ export class Shard {
       const now = this.clock.now();
       this.unlinkTags(before.id, before.dateMs, before.tags);
       this.linkTags(before.id, before.dateMs, tags);
-      this.sql.run('UPDATE events SET tags = ?, updated_ms = ? WHERE id = ?', [JSON.stringify(tags), now, before.id]);
+      this.sql.run('UPDATE events SET tags = ?, updated_ms = ? WHERE id = ?', [
+        JSON.stringify(tags),
+        now,
+        before.id,
+      ]);
       return { ...before, tags: [...tags], updatedMs: now };
     });
   }
@@ -385,7 +393,11 @@ export class Shard {
   setHasChildren(uuid: string, hasChildren: boolean): void {
     const id = eventKey(uuid);
     if (id === undefined) return;
-    this.sql.run('UPDATE events SET has_children = ? WHERE id = ? AND uuid = ?', [hasChildren ? 1 : 0, id, uuid]);
+    this.sql.run('UPDATE events SET has_children = ? WHERE id = ? AND uuid = ?', [
+      hasChildren ? 1 : 0,
+      id,
+      uuid,
+    ]);
   }
 
   /** Sort keys of the matching rows, in order (cheap: used to merge pages across shards). */

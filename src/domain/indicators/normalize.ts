@@ -1,0 +1,248 @@
+/**
+ * Indicator identity: a type and a canonical value. Values are validated against their type
+ * and folded to one spelling (domains and hashes lower-case, IPs canonical, IPv6 compressed
+ * per RFC 5952), so the same indicator is one record however it was written.
+ */
+
+/** Type names as clients send them, mapped to ours. */
+const TYPE_ALIASES: Readonly<Record<string, string>> = {
+  'ip-src': 'ip',
+  'ip-dst': 'ip',
+  ipaddress: 'ip',
+  'ip-address': 'ip',
+  hostname: 'domain',
+  fqdn: 'domain',
+  'sha-256': 'sha256',
+  'sha-1': 'sha1',
+  'md-5': 'md5',
+  'email-addr': 'email',
+  'email-src': 'email',
+  uri: 'url',
+  link: 'url',
+  'ja3-fingerprint': 'ja3',
+  urlpath: 'url-path',
+};
+
+const HEX = /^[0-9a-f]+$/;
+const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
+
+function ipv4(value: string): string | undefined {
+  const parts = value.split('.');
+  if (parts.length !== 4) return undefined;
+  const out: number[] = [];
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return undefined;
+    const n = Number(p);
+    if (n > 255) return undefined;
+    out.push(n);
+  }
+  return out.join('.');
+}
+
+function ipv6(value: string): string | undefined {
+  let text = value.toLowerCase();
+  const zone = text.indexOf('%');
+  if (zone >= 0) text = text.slice(0, zone);
+  let tail: number[] = [];
+  const lastColon = text.lastIndexOf(':');
+  if (text.slice(lastColon + 1).includes('.')) {
+    const v4 = ipv4(text.slice(lastColon + 1));
+    if (!v4) return undefined;
+    const o = v4.split('.').map(Number) as [number, number, number, number];
+    tail = [(o[0] << 8) | o[1], (o[2] << 8) | o[3]];
+    text = `${text.slice(0, lastColon + 1)}${tail.length ? '0:0' : ''}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const parse = (s: string): number[] | undefined => {
+    if (s === '') return [];
+    const groups = s.split(':');
+    const out: number[] = [];
+    for (const g of groups) {
+      if (!/^[0-9a-f]{1,4}$/.test(g)) return undefined;
+      out.push(Number.parseInt(g, 16));
+    }
+    return out;
+  };
+  const head = parse(halves[0] ?? '');
+  const rest = halves.length === 2 ? parse(halves[1] ?? '') : [];
+  if (!head || !rest) return undefined;
+  let groups: number[];
+  if (halves.length === 2) {
+    const missing = 8 - head.length - rest.length;
+    if (missing < 1) return undefined;
+    groups = [...head, ...new Array<number>(missing).fill(0), ...rest];
+  } else {
+    groups = head;
+  }
+  if (groups.length !== 8) return undefined;
+  if (tail.length === 2) {
+    groups[6] = tail[0] as number;
+    groups[7] = tail[1] as number;
+  }
+  // RFC 5952: compress the longest run (≥ 2) of zero groups, the first one on a tie.
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+function domain(value: string): string | undefined {
+  const v = value.toLowerCase().replace(/\.$/, '');
+  if (v.length === 0 || v.length > 253) return undefined;
+  const labels = v.split('.');
+  if (labels.length < 2 && v !== 'localhost') return undefined;
+  return labels.every((l) => LABEL.test(l) || /^xn--[a-z0-9-]+$/.test(l)) ? v : undefined;
+}
+
+function hash(value: string, lengths: readonly number[]): string | undefined {
+  const v = value.toLowerCase();
+  return HEX.test(v) && lengths.includes(v.length) ? v : undefined;
+}
+
+/** A validated indicator, or the reason it is not one. */
+export type NormalizedIndicator = { ok: true; type: string; value: string } | { ok: false; error: string };
+
+/** Canonical type and value, or why the value does not fit its type. */
+export function normalizeIndicator(rawType: string, rawValue: string): NormalizedIndicator {
+  const lowered = rawType.trim().toLowerCase();
+  const type = TYPE_ALIASES[lowered] ?? lowered;
+  const value = rawValue.trim();
+  if (!value) return { ok: false, error: 'indicator value is empty' };
+  const bad = (what: string): NormalizedIndicator => ({
+    ok: false,
+    error: `${JSON.stringify(rawValue)} is not ${what} (indicatorType ${JSON.stringify(rawType)})`,
+  });
+  const good = (v: string | undefined, what: string, t = type): NormalizedIndicator =>
+    v === undefined ? bad(what) : { ok: true, type: t, value: v };
+  switch (type) {
+    case 'ip': {
+      const v4 = ipv4(value);
+      return v4 ? { ok: true, type, value: v4 } : good(ipv6(value), 'an IPv4 or IPv6 address');
+    }
+    case 'ipv4':
+      return good(ipv4(value), 'an IPv4 address');
+    case 'ipv6':
+      return good(ipv6(value), 'an IPv6 address');
+    case 'cidr': {
+      const [addr, prefix, ...extra] = value.split('/');
+      if (extra.length || addr === undefined || prefix === undefined || !/^\d{1,3}$/.test(prefix)) {
+        return bad('a CIDR block');
+      }
+      const v4 = ipv4(addr);
+      if (v4 && Number(prefix) <= 32) return { ok: true, type, value: `${v4}/${Number(prefix)}` };
+      const v6 = ipv6(addr);
+      if (v6 && Number(prefix) <= 128) return { ok: true, type, value: `${v6}/${Number(prefix)}` };
+      return bad('a CIDR block');
+    }
+    case 'domain':
+      return good(domain(value), 'a domain name');
+    case 'md5':
+      return good(hash(value, [32]), 'an MD5 hash (32 hex characters)');
+    case 'sha1':
+      return good(hash(value, [40]), 'a SHA-1 hash (40 hex characters)');
+    case 'sha256':
+      return good(hash(value, [64]), 'a SHA-256 hash (64 hex characters)');
+    case 'sha512':
+      return good(hash(value, [128]), 'a SHA-512 hash (128 hex characters)');
+    case 'ja3':
+    case 'ja3s':
+      return good(hash(value, [32]), `a ${type.toUpperCase()} fingerprint (32 hex characters)`);
+    case 'hash': {
+      const v = hash(value, [32, 40, 64, 128]);
+      if (v === undefined) return bad('an MD5, SHA-1, SHA-256 or SHA-512 hash');
+      const specific = { 32: 'md5', 40: 'sha1', 64: 'sha256', 128: 'sha512' }[v.length as 32] ?? 'hash';
+      return { ok: true, type: specific, value: v };
+    }
+    case 'email': {
+      const at = value.lastIndexOf('@');
+      const d = at > 0 ? domain(value.slice(at + 1)) : undefined;
+      return d && !/\s/.test(value.slice(0, at))
+        ? { ok: true, type, value: `${value.slice(0, at)}@${d}` }
+        : bad('an email address');
+    }
+    case 'url': {
+      if (/\s/.test(value)) return bad('a URL');
+      const m = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]+)(.*)$/i.exec(value);
+      if (m)
+        return {
+          ok: true,
+          type,
+          value: `${(m[1] as string).toLowerCase()}://${(m[2] as string).toLowerCase()}${m[3]}`,
+        };
+      const slash = value.indexOf('/');
+      const host = slash < 0 ? value : value.slice(0, slash);
+      return /^[^\s/]+\.[^\s/]+$/.test(host)
+        ? { ok: true, type, value: host.toLowerCase() + (slash < 0 ? '' : value.slice(slash)) }
+        : bad('a URL');
+    }
+    case 'url-path':
+      return value.startsWith('/') && !/\s/.test(value)
+        ? { ok: true, type, value }
+        : bad('a URL path starting with /');
+    case 'asn': {
+      const m = /^(?:as)?(\d{1,10})$/i.exec(value);
+      return m ? { ok: true, type, value: `AS${Number(m[1])}` } : bad('an AS number');
+    }
+    default:
+      if (!/^[a-z0-9][a-z0-9._+-]{0,63}$/.test(type)) {
+        return {
+          ok: false,
+          error: `${JSON.stringify(rawType)} is not an indicator type (letters, digits, . _ + -)`,
+        };
+      }
+      return { ok: true, type, value };
+  }
+}
+
+/** 32-bit FNV-1a of a string, seeded. */
+function fnv(text: string, seed: number): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/**
+ * The uuid of an indicator in a dataset: derived from (dataset, type, value), so it is the same
+ * in every shard of the dataset and stays the same across deletes and re-imports. UUIDv8 layout.
+ */
+export function indicatorUuid(datasetId: string, type: string, value: string): string {
+  const key = `${datasetId}\u0000${type}\u0000${value}`;
+  const words = [fnv(key, 0x811c9dc5), fnv(key, 0x01234567), fnv(key, 0x89abcdef), fnv(key, 0x76543210)];
+  const hex = words.map((w) => w.toString(16).padStart(8, '0')).join('');
+  const variant = ((Number.parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The most likely type of a value sent without one. */
+export function guessIndicatorType(value: string): string {
+  const v = value.trim();
+  if (ipv4(v) || ipv6(v)) return 'ip';
+  if (/^[0-9a-f]+$/i.test(v)) {
+    const byLength: Record<number, string> = { 32: 'md5', 40: 'sha1', 64: 'sha256', 128: 'sha512' };
+    if (byLength[v.length]) return byLength[v.length] as string;
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) return 'url';
+  if (v.startsWith('/')) return 'url-path';
+  if (v.includes('@') && domain(v.slice(v.lastIndexOf('@') + 1))) return 'email';
+  if (domain(v)) return 'domain';
+  if (v.includes('/')) return 'url';
+  return 'unknown';
+}
