@@ -72,6 +72,10 @@ describe('E61 POST /events/tags/create', () => {
     expect(again.body.errors[0]?.message).toMatch(/^value:/);
     expect((await a.call('POST', '/events/create', makeEvent({ tags: ['from-ingest'] }))).status).toBe(200);
     expect((await a.call('POST', '/events/tags/create', { value: 'from-ingest' })).status).toBe(409);
+    const listed = await a.call('GET', '/events/tags?search=from-ingest');
+    expect(listed.body.result.tags).toEqual([
+      expect.objectContaining({ value: 'from-ingest', properties: null, tlp: null, version: 1 }),
+    ]);
   });
 
   it('validates every field and names each', async () => {
