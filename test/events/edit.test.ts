@@ -115,6 +115,31 @@ describe('PATCH (E06) and POST (E07) /events/{event_id}', () => {
     expect(await search('event', 'find', 'old')).toEqual([]);
   });
 
+  it('makes tag search see tags added (E24) and removed (E25) after create', async () => {
+    const { account, datasetId, event } = await setup({ tags: ['initial'] });
+    const tagged = (tag: string) =>
+      list(account, `datasetId=${datasetId}&${dotted([{ field: 'tags', op: 'equals', value: tag }])}`).then(
+        uuids,
+      );
+    const added = await account.call('POST', `/events/event_tag/${event.uuid}/create`, {
+      tags: ['added-later'],
+    });
+    expect(added.status).toBe(200);
+    expect((await account.call('GET', `/events/${event.uuid}`)).body.result.tags.sort()).toEqual([
+      'added-later',
+      'initial',
+    ]);
+    expect(await tagged('added-later')).toEqual([event.uuid]);
+    // A date change keeps the tag findable, in the new order.
+    await account.call('PATCH', `/events/${event.uuid}`, { datasetId, date: '2030-01-01T00:00:00Z' });
+    expect(await tagged('added-later')).toEqual([event.uuid]);
+    const removed = await account.call('DELETE', `/events/event_tag/${event.uuid}`, { tags: ['initial'] });
+    expect(removed.status).toBe(200);
+    expect(await tagged('initial')).toEqual([]);
+    expect(await tagged('added-later')).toEqual([event.uuid]);
+    expect((await account.call('GET', `/events/${event.uuid}`)).body.result.tags).toEqual(['added-later']);
+  });
+
   it('makes full-text search see a new event text and insight', async () => {
     const { account, datasetId, event } = await setup({ event: 'quiet start', insight: 'nothing yet' });
     await account.call('PATCH', `/events/${event.uuid}`, {
