@@ -423,6 +423,15 @@ describe('GET /events refuses bad conditions', () => {
     }
   });
 
+  it('takes up to 20 conditions', async () => {
+    const conditions = (n: number): Cond[] =>
+      Array.from({ length: n }, () => ({ field: 'attacker', op: 'not', value: 'nobody' }));
+    same(await find(conditions(20)), all);
+    const res = await account.call('GET', `/events?${dotted(conditions(21))}`);
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0]?.message).toMatch(/20/);
+  });
+
   it('answers 400 for malformed JSON in search', async () => {
     const res = await account.call('GET', `/events?search=${encodeURIComponent('[{"field":')}`);
     expect(res.status).toBe(400);
