@@ -56,6 +56,18 @@ function writeBody(method: string, template: string): unknown {
   return key in bodies ? bodies[key] : null;
 }
 
+/** Read routes this fixture can call with valid ids; each must answer 200 to a read token. */
+const KNOWN_READS = [
+  '/events',
+  '/events/{event_id}',
+  '/events/dataset/{dataset_id}/events/{event_id}',
+  '/events/{event_id}/raw/{raw_id}',
+  '/events/raw/{dataset_id}/{event_id}',
+  '/events/dataset',
+  '/events/dataset/{dataset_id}',
+  '/events/{event_id}/relationships',
+];
+
 /** Every operation of the OpenAPI document, with its path relative to the account prefix. */
 async function operations(): Promise<{ method: string; template: string; path: string }[]> {
   const res = await t.app.request('/openapi.json');
@@ -68,7 +80,8 @@ async function operations(): Promise<{ method: string; template: string; path: s
     const path = template
       .replace('{dataset_id}', fx.datasetId)
       .replace('{event_id}', fx.eventId)
-      .replace('{raw_id}', fx.rawId);
+      .replace('{raw_id}', fx.rawId)
+      .replace(/\{[a-z_]+\}/g, 'unknown-id');
     for (const method of Object.keys(ops)) out.push({ method: method.toUpperCase(), template, path });
   }
   return out;
@@ -164,12 +177,19 @@ describe('read tokens', () => {
 
   it('read every read route', async () => {
     const reads = (await operations()).filter((op) => op.method === 'GET');
-    expect(reads.length).toBeGreaterThanOrEqual(7);
+    for (const template of KNOWN_READS) expect(reads.map((op) => op.template)).toContain(template);
     for (const op of reads) {
       const query = op.template.endsWith('/relationships') ? `?datasetId=${fx.datasetId}` : '';
       const res = await a.call('GET', `${op.path}${query}`, undefined, { token: a.readToken });
-      expect(res.status, op.template).toBe(200);
-      expect(res.body.success).toBe(true);
+      if (!KNOWN_READS.includes(op.template)) {
+        // A route this fixture cannot fill in (other ids, required parameters): the token must
+        // still be let through, whatever else the route answers.
+        expect([401, 403], op.template).not.toContain(res.status);
+        expect(res.status, op.template).toBeLessThan(500);
+      } else {
+        expect(res.status, op.template).toBe(200);
+        expect(res.body.success).toBe(true);
+      }
     }
   });
 
