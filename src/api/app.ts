@@ -9,7 +9,9 @@ import type { Stores } from '../store/stores.ts';
 import { type AppEnv, requireToken } from './auth.ts';
 import { lookupRoutes } from './catalogs/index.ts';
 import { eventCategoryRoutes } from './categories/index.ts';
+import { aggregateRoutes } from './analytics/index.ts';
 import { datasetRoutes } from './datasets/index.ts';
+import { graphqlRoutes } from './graphql/index.ts';
 import { renderDocs } from './docs.ts';
 import { errorBody, renderError } from './errors.ts';
 import { eventByIdRoutes, eventRoutes } from './events/index.ts';
@@ -58,6 +60,8 @@ function cloudforceOne(deps: AppDeps): OpenAPIHono<AppEnv> {
   eventCategoryRoutes(api);
   tagRoutes(api);
   eventLinkRoutes(api);
+  aggregateRoutes(api);
+  graphqlRoutes(api);
   bulkRelationshipAndGraphRoutes(api);
   indicatorRoutes(api);
   relatedEventsRoute(api);

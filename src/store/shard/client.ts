@@ -2,6 +2,7 @@ import type { Clock } from '../../domain/clock.ts';
 import type { EventPatch, NewEvent, RawPayload, StoredEvent } from '../../domain/events/model.ts';
 import type { Condition } from '../../domain/events/search.ts';
 import type { DatabaseFactory } from '../sql.ts';
+import type { AggGroup, AggQuery } from './columns.ts';
 import {
   type IndicatorFilter,
   type IndicatorPage,
@@ -37,6 +38,11 @@ export interface ShardClient {
   getByKeys(at: ShardAddress, ids: readonly number[]): Promise<StoredEvent[]>;
   count(at: ShardAddress, conditions: readonly Condition[]): Promise<number>;
   setTags(at: ShardAddress, uuid: string, tags: readonly string[]): Promise<StoredEvent | undefined>;
+  aggregate(
+    at: ShardAddress,
+    q: Omit<AggQuery, 'onlyIds'>,
+    conditions: readonly Condition[],
+  ): Promise<{ groups: AggGroup[]; total: number }>;
   setHasChildren(at: ShardAddress, uuid: string, hasChildren: boolean): Promise<void>;
   listIndicators(at: ShardAddress, filter: IndicatorFilter, page: IndicatorPage): Promise<IndicatorRecord[]>;
   countIndicators(at: ShardAddress, filter: IndicatorFilter): Promise<number>;
@@ -128,6 +134,13 @@ export class LocalShardClient implements ShardClient {
   }
   async count(at: ShardAddress, conditions: readonly Condition[]): Promise<number> {
     return this.open(at).count(conditions);
+  }
+  async aggregate(
+    at: ShardAddress,
+    q: Omit<AggQuery, 'onlyIds'>,
+    conditions: readonly Condition[],
+  ): Promise<{ groups: AggGroup[]; total: number }> {
+    return this.open(at).aggregate(q, conditions);
   }
   async setTags(at: ShardAddress, uuid: string, tags: readonly string[]): Promise<StoredEvent | undefined> {
     return this.open(at).setTags(uuid, tags);

@@ -16,6 +16,7 @@ import { migrate } from '../migrations/run.ts';
 import { shardMigrations } from '../migrations/shard.ts';
 import { compileSearch, keysetCondition, orderPieces } from '../search/compile.ts';
 import type { Sql } from '../sql.ts';
+import { type AggGroup, type AggQuery, EventColumns } from './columns.ts';
 
 /** A page request against one shard. */
 export interface ShardQuery {
@@ -130,6 +131,8 @@ export class Shard {
   private readonly tagIds = new Map<string, number>();
   private readonly indicatorIds = new Map<string, number>();
   private eventCount: number;
+  /** Column copy for aggregations, kept in step with every write below. */
+  private readonly columns: EventColumns;
 
   constructor(
     private readonly sql: Sql,
@@ -139,6 +142,7 @@ export class Shard {
   ) {
     migrate(sql, shardMigrations);
     this.eventCount = sql.one<{ n: number }>('SELECT count(*) AS n FROM events')?.n ?? 0;
+    this.columns = new EventColumns(sql);
   }
 
   /** Number of events stored in this shard. */
@@ -153,6 +157,7 @@ export class Shard {
         for (const e of events) this.insertOne(e);
       });
       this.eventCount += events.length;
+      for (const e of events) this.columns.append(e);
     } catch (err) {
       // Ids cached inside the rolled-back transaction no longer exist.
       this.tagIds.clear();
@@ -291,7 +296,7 @@ export class Shard {
 
   /** Applies a partial edit in one transaction, keeping links and full text in step. */
   update(uuid: string, patch: EventPatch): StoredEvent | undefined {
-    return this.sql.transaction(() => {
+    const updated = this.sql.transaction(() => {
       const before = this.get(uuid);
       if (!before) return undefined;
       const now = patch.updatedMs ?? this.clock.now();
@@ -341,6 +346,8 @@ export class Shard {
       if (patch.raw) this.updateRawRow(before.id, patch.raw, now);
       return after;
     });
+    if (updated) this.columns.patch(updated);
+    return updated;
   }
 
   /** Edits the raw payload of an event; answers the new payload, or undefined when unknown. */
@@ -374,7 +381,7 @@ export class Shard {
 
   /** Replaces the tags of an event, keeping the tag index in step; undefined when unknown. */
   setTags(uuid: string, tags: readonly string[]): StoredEvent | undefined {
-    return this.sql.transaction(() => {
+    const updated = this.sql.transaction(() => {
       const before = this.get(uuid);
       if (!before) return undefined;
       const now = this.clock.now();
@@ -387,6 +394,8 @@ export class Shard {
       ]);
       return { ...before, tags: [...tags], updatedMs: now };
     });
+    if (updated) this.columns.patch(updated);
+    return updated;
   }
 
   /** Records whether an event is the parent of a relationship. */
@@ -398,6 +407,26 @@ export class Shard {
       id,
       uuid,
     ]);
+  }
+
+  /**
+   * Exact group counts (E12). Without conditions every row is counted from the column copy;
+   * with conditions, SQL picks the matching ids first.
+   */
+  aggregate(
+    q: Omit<AggQuery, 'onlyIds'>,
+    conditions: readonly Condition[],
+  ): { groups: AggGroup[]; total: number } {
+    if (conditions.length === 0) return this.columns.aggregate(q);
+    const compiled = compileSearch(conditions, 'date');
+    const idExpr = compiled.driven ? 'd.event_id' : 'e.id';
+    const ids = this.sql
+      .all<{ id: number }>(
+        `SELECT ${idExpr} AS id FROM ${compiled.from} WHERE ${compiled.where.join(' AND ')}`,
+        compiled.params,
+      )
+      .map((r) => r.id);
+    return this.columns.aggregate({ ...q, onlyIds: ids });
   }
 
   /** Sort keys of the matching rows, in order (cheap: used to merge pages across shards). */

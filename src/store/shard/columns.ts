@@ -1,0 +1,370 @@
+import type { StoredEvent } from '../../domain/events/model.ts';
+import type { Sql } from '../sql.ts';
+
+/** Event fields an aggregation can group by. Lists count each element. */
+export const AGG_DIMENSIONS = [
+  'attacker',
+  'attackerCountry',
+  'category',
+  'indicatorType',
+  'targetCountry',
+  'targetIndustry',
+  'tlp',
+  'killChain',
+  'tags',
+  'mitreAttack',
+] as const;
+export type AggDimension = (typeof AGG_DIMENSIONS)[number];
+export type Bucket = 'none' | 'day' | 'week' | 'month';
+
+const SINGLE = [
+  'attacker',
+  'attackerCountry',
+  'category',
+  'indicatorType',
+  'targetCountry',
+  'targetIndustry',
+  'tlp',
+  'killChain',
+] as const;
+type SingleDim = (typeof SINGLE)[number];
+const MULTI = ['tags', 'mitreAttack'] as const;
+type MultiDim = (typeof MULTI)[number];
+
+/** One group of a partial aggregation: the dimension values (null when empty), the bucket start day, the count. */
+export interface AggGroup {
+  key: (string | number | null)[];
+  /** Days since 1970-01-01 of the bucket's first day, or -1 without buckets. */
+  bucket: number;
+  count: number;
+}
+
+export interface AggQuery {
+  by: readonly AggDimension[];
+  bucket: Bucket;
+  startMs?: number | undefined;
+  endMs?: number | undefined;
+  /** Only rows with these event ids (a search filter applied by SQL first). */
+  onlyIds?: readonly number[] | undefined;
+}
+
+const DAY = 86_400_000;
+
+/** Growable Int32 column. */
+class IntColumn {
+  data = new Int32Array(1024);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Int32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+}
+
+/** Strings ↔ small integers; 0 is the empty value. */
+class Dictionary {
+  readonly values: (string | number | null)[] = [null];
+  private readonly index = new Map<string | number, number>();
+  id(v: string | number): number {
+    if (v === '') return 0;
+    let id = this.index.get(v);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(v);
+      this.index.set(v, id);
+    }
+    return id;
+  }
+}
+
+/** Open-addressing counter keyed by non-negative doubles: far faster than a Map for millions of increments. */
+class CountTable {
+  keys: Float64Array;
+  counts: Int32Array;
+  size = 0;
+  constructor(capacity = 1 << 12) {
+    this.keys = new Float64Array(capacity).fill(-1);
+    this.counts = new Int32Array(capacity);
+  }
+  add(key: number, n = 1): void {
+    if (this.size * 2 >= this.keys.length) this.grow();
+    const mask = this.keys.length - 1;
+    let i = (Math.imul(key | 0, 0x9e3779b1) ^ Math.floor(key / 4294967296)) & mask;
+    for (;;) {
+      const k = this.keys[i] as number;
+      if (k === key) {
+        this.counts[i] = (this.counts[i] as number) + n;
+        return;
+      }
+      if (k === -1) {
+        this.keys[i] = key;
+        this.counts[i] = n;
+        this.size++;
+        return;
+      }
+      i = (i + 1) & mask;
+    }
+  }
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldCounts = this.counts;
+    this.keys = new Float64Array(oldKeys.length * 2).fill(-1);
+    this.counts = new Int32Array(oldKeys.length * 2);
+    this.size = 0;
+    for (let i = 0; i < oldKeys.length; i++)
+      if ((oldKeys[i] as number) >= 0) this.add(oldKeys[i] as number, oldCounts[i] as number);
+  }
+}
+
+interface ColumnRow {
+  id: number;
+  date_ms: number;
+  attacker: string;
+  attacker_country: string;
+  category: string;
+  indicator_type: string;
+  target_country: string;
+  target_industry: string;
+  tlp: string;
+  kill_chain: number;
+  tags: string;
+  mitre_attack: string;
+}
+
+/**
+ * An in-memory, dictionary-encoded column copy of a shard's events for aggregations: exact
+ * counts over every row in tens of milliseconds per million events, where a SQL GROUP BY
+ * takes about a second. Built lazily from the events table on the first aggregation, then
+ * kept in step by the shard on every insert, edit, tag change and removal.
+ */
+export class EventColumns {
+  private built = false;
+  private ids = new Float64Array(1024);
+  private sortedIds = true;
+  private alive = new Uint8Array(1024);
+  private readonly day = new IntColumn();
+  private readonly single = new Map<SingleDim, IntColumn>(SINGLE.map((d) => [d, new IntColumn()]));
+  private readonly multiOffsets = new Map<MultiDim, IntColumn>(MULTI.map((d) => [d, new IntColumn()]));
+  private readonly multiValues = new Map<MultiDim, IntColumn>(MULTI.map((d) => [d, new IntColumn()]));
+  /** Rows whose list values changed after they were appended. */
+  private readonly multiOverride = new Map<MultiDim, Map<number, number[]>>(MULTI.map((d) => [d, new Map()]));
+  private readonly dicts = new Map<AggDimension, Dictionary>(
+    AGG_DIMENSIONS.map((d) => [d, new Dictionary()]),
+  );
+  private rows = 0;
+
+  constructor(private readonly sql: Sql) {}
+
+  /** Drops the copy; the next aggregation rebuilds it from the table. */
+  invalidate(): void {
+    if (!this.built) return;
+    this.built = false;
+    this.rows = 0;
+    this.ids = new Float64Array(1024);
+    this.alive = new Uint8Array(1024);
+    this.sortedIds = true;
+    this.day.length = 0;
+    for (const c of this.single.values()) c.length = 0;
+    for (const c of this.multiOffsets.values()) c.length = 0;
+    for (const c of this.multiValues.values()) c.length = 0;
+    for (const m of this.multiOverride.values()) m.clear();
+  }
+
+  private ensure(): void {
+    if (this.built) return;
+    this.built = true;
+    const rows = this.sql.all<ColumnRow>(
+      `SELECT id, date_ms, attacker, attacker_country, category, indicator_type, target_country, target_industry,
+         tlp, kill_chain, tags, mitre_attack FROM events ORDER BY id`,
+    );
+    for (const r of rows) {
+      this.pushRow(r.id, r.date_ms, {
+        attacker: r.attacker,
+        attackerCountry: r.attacker_country,
+        category: r.category,
+        indicatorType: r.indicator_type,
+        targetCountry: r.target_country,
+        targetIndustry: r.target_industry,
+        tlp: r.tlp,
+        killChain: r.kill_chain,
+        tags: JSON.parse(r.tags) as string[],
+        mitreAttack: JSON.parse(r.mitre_attack) as string[],
+      });
+    }
+  }
+
+  private pushRow(
+    id: number,
+    dateMs: number,
+    v: Record<SingleDim, string | number> & Record<MultiDim, string[]>,
+  ): void {
+    const row = this.rows++;
+    if (row === this.ids.length) {
+      const ids = new Float64Array(this.ids.length * 2);
+      ids.set(this.ids);
+      this.ids = ids;
+      const alive = new Uint8Array(this.alive.length * 2);
+      alive.set(this.alive);
+      this.alive = alive;
+    }
+    if (row > 0 && id < (this.ids[row - 1] as number)) this.sortedIds = false;
+    this.ids[row] = id;
+    this.alive[row] = 1;
+    this.day.push(Math.floor(dateMs / DAY));
+    for (const d of SINGLE)
+      (this.single.get(d) as IntColumn).push((this.dicts.get(d) as Dictionary).id(v[d]));
+    for (const d of MULTI) {
+      const values = this.multiValues.get(d) as IntColumn;
+      (this.multiOffsets.get(d) as IntColumn).push(values.length);
+      for (const s of v[d]) values.push((this.dicts.get(d) as Dictionary).id(s));
+    }
+  }
+
+  private rowOf(id: number): number {
+    if (this.sortedIds) {
+      let lo = 0;
+      let hi = this.rows - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        const v = this.ids[mid] as number;
+        if (v === id) return mid;
+        if (v < id) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return -1;
+    }
+    for (let i = this.rows - 1; i >= 0; i--) if (this.ids[i] === id) return i;
+    return -1;
+  }
+
+  /** Keeps the copy in step with a new event (a no-op until the copy is built). */
+  append(e: StoredEvent): void {
+    if (!this.built) return;
+    this.pushRow(e.id, e.dateMs, e);
+  }
+
+  /** Keeps the copy in step with an edited event. */
+  patch(e: StoredEvent): void {
+    if (!this.built) return;
+    const row = this.rowOf(e.id);
+    if (row < 0) return this.invalidate();
+    this.day.data[row] = Math.floor(e.dateMs / DAY);
+    for (const d of SINGLE)
+      (this.single.get(d) as IntColumn).data[row] = (this.dicts.get(d) as Dictionary).id(e[d]);
+    for (const d of MULTI) {
+      (this.multiOverride.get(d) as Map<number, number[]>).set(
+        row,
+        e[d].map((s) => (this.dicts.get(d) as Dictionary).id(s)),
+      );
+    }
+  }
+
+  /** Keeps the copy in step with a removed event. */
+  remove(id: number): void {
+    if (!this.built) return;
+    const row = this.rowOf(id);
+    if (row >= 0) this.alive[row] = 0;
+  }
+
+  private listOf(d: MultiDim, row: number): ArrayLike<number> {
+    const override = (this.multiOverride.get(d) as Map<number, number[]>).get(row);
+    if (override) return override;
+    const offsets = (this.multiOffsets.get(d) as IntColumn).data;
+    const values = (this.multiValues.get(d) as IntColumn).data;
+    const start = offsets[row] as number;
+    const end =
+      row + 1 < this.rows ? (offsets[row + 1] as number) : (this.multiValues.get(d) as IntColumn).length;
+    return values.subarray(start, end);
+  }
+
+  /** Exact group counts over the rows in range; `total` counts events, not list elements. */
+  aggregate(q: AggQuery): { groups: AggGroup[]; total: number } {
+    this.ensure();
+    const startDay = q.startMs === undefined ? -Infinity : Math.floor(q.startMs / DAY);
+    const endDay = q.endMs === undefined ? Infinity : Math.floor(q.endMs / DAY);
+    const cards = q.by.map((d) => (this.dicts.get(d) as Dictionary).values.length);
+    const bucketOf = bucketFunction(q.bucket);
+    const singles = q.by.map((d) =>
+      (SINGLE as readonly string[]).includes(d) ? (this.single.get(d as SingleDim) as IntColumn).data : null,
+    );
+    const multis = q.by.map((d) => ((MULTI as readonly string[]).includes(d) ? (d as MultiDim) : null));
+    // Composite key = mixed-radix number of the dimension ids, then the bucket (days + 1, so -1 fits).
+    const radix = cards.reduce((a, b) => a * b, 1);
+    if (radix * 1e6 > Number.MAX_SAFE_INTEGER) throw new Error('too many dimensions to aggregate at once');
+    const table = new CountTable();
+    let total = 0;
+    const visit = (row: number) => {
+      const day = this.day.data[row] as number;
+      if (day < startDay || day > endDay) return;
+      total++;
+      const bucket = bucketOf(day) + 1;
+      const emit = (k: number, base: number) => {
+        if (k === q.by.length) {
+          table.add(base * 1e6 + bucket);
+          return;
+        }
+        const single = singles[k];
+        const card = cards[k] as number;
+        if (single) {
+          emit(k + 1, base * card + (single[row] as number));
+          return;
+        }
+        const list = this.listOf(multis[k] as MultiDim, row);
+        if (list.length === 0) emit(k + 1, base * card);
+        else for (let j = 0; j < list.length; j++) emit(k + 1, base * card + (list[j] as number));
+      };
+      if (multis.every((m) => m === null)) {
+        let base = 0;
+        for (let k = 0; k < singles.length; k++)
+          base = base * (cards[k] as number) + ((singles[k] as Int32Array)[row] as number);
+        table.add(base * 1e6 + bucket);
+      } else {
+        emit(0, 0);
+      }
+    };
+    if (q.onlyIds) {
+      for (const id of q.onlyIds) {
+        const row = this.rowOf(id);
+        if (row >= 0 && this.alive[row]) visit(row);
+      }
+    } else {
+      for (let row = 0; row < this.rows; row++) if (this.alive[row]) visit(row);
+    }
+    const groups: AggGroup[] = [];
+    for (let i = 0; i < table.keys.length; i++) {
+      const key = table.keys[i] as number;
+      if (key < 0) continue;
+      const bucket = (key % 1e6) - 1;
+      let rest = Math.floor(key / 1e6);
+      const values: (string | number | null)[] = new Array(q.by.length);
+      for (let k = q.by.length - 1; k >= 0; k--) {
+        const card = cards[k] as number;
+        values[k] = (this.dicts.get(q.by[k] as AggDimension) as Dictionary).values[rest % card] ?? null;
+        rest = Math.floor(rest / card);
+      }
+      groups.push({ key: values, bucket, count: table.counts[i] as number });
+    }
+    return { groups, total };
+  }
+}
+
+/** Maps a day number to the first day of its bucket (-1 without buckets). */
+function bucketFunction(bucket: Bucket): (day: number) => number {
+  if (bucket === 'none') return () => -1;
+  if (bucket === 'day') return (day) => day;
+  // 1970-01-01 was a Thursday: weeks start on Monday (ISO 8601).
+  if (bucket === 'week') return (day) => day - ((((day + 3) % 7) + 7) % 7);
+  const cache = new Map<number, number>();
+  return (day) => {
+    let first = cache.get(day);
+    if (first === undefined) {
+      const d = new Date(day * DAY);
+      first = Math.floor(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) / DAY);
+      cache.set(day, first);
+    }
+    return first;
+  };
+}
