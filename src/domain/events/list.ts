@@ -77,6 +77,27 @@ function decodeCursor(cursor: string): CursorState {
   return s as CursorState;
 }
 
+/**
+ * The cursor carries the filters and order, so beside it only pageSize is needed. Clients that
+ * resend the same datasetId, search, order or orderBy (the SDK's own examples do) are served;
+ * a different value, or a page number, is a conflict.
+ */
+function checkCursorCompatible(state: CursorState, input: ListEventsInput): void {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const conflicts: string[] = [];
+  if (input.page !== undefined) conflicts.push('page');
+  if (input.datasetId !== undefined && !same(input.datasetId, state.d)) conflicts.push('datasetId');
+  if (input.search !== undefined && !same(input.search, state.s)) conflicts.push('search');
+  if (input.order !== undefined && input.order !== state.o) conflicts.push('order');
+  if (input.orderBy !== undefined && input.orderBy !== state.b) conflicts.push('orderBy');
+  if (conflicts.length > 0) {
+    throw new ApiError(
+      'cursorConflict',
+      `cursor: the cursor carries the filters and order; send only cursor and pageSize (${conflicts.join(', ')} differ${conflicts.length === 1 ? 's' : ''} from the cursor's)`,
+    );
+  }
+}
+
 /** The value a row sorts by, as the shard's SQL sees it. */
 export function sortValue(e: StoredEvent, field: SortField): SortValue {
   switch (field) {
@@ -136,7 +157,9 @@ export async function listEvents(
   }
   let state: Omit<CursorState, 'a'> & { a?: CursorState['a'] };
   if (input.cursor !== undefined) {
-    state = decodeCursor(input.cursor);
+    const decoded = decodeCursor(input.cursor);
+    checkCursorCompatible(decoded, input);
+    state = decoded;
   } else {
     const page = input.page ?? 1;
     if (!Number.isInteger(page) || page < 1)
