@@ -6,18 +6,19 @@ import { ApiError } from '../domain/errors.ts';
 import { formatIssues } from '../domain/events/input.ts';
 import type { IdGenerator } from '../domain/ids.ts';
 import type { Stores } from '../store/stores.ts';
+import { aggregateRoutes } from './analytics/index.ts';
 import { type AppEnv, requireToken } from './auth.ts';
 import { lookupRoutes } from './catalogs/index.ts';
 import { eventCategoryRoutes } from './categories/index.ts';
-import { aggregateRoutes } from './analytics/index.ts';
 import { datasetRoutes } from './datasets/index.ts';
-import { graphqlRoutes } from './graphql/index.ts';
 import { renderDocs } from './docs.ts';
 import { errorBody, renderError } from './errors.ts';
 import { eventByIdRoutes, eventRoutes } from './events/index.ts';
 import { bulkRelationshipAndGraphRoutes, eventLinkRoutes, relatedEventsRoute } from './events/links.ts';
+import { graphqlRoutes } from './graphql/index.ts';
 import { indicatorRoutes } from './indicators/index.ts';
 import type { Logger } from './logger.ts';
+import { queryAlertRoutes, savedQueryRoutes } from './queries/index.ts';
 import { tagRoutes } from './tags/index.ts';
 
 export interface AppDeps {
@@ -65,6 +66,9 @@ function cloudforceOne(deps: AppDeps): OpenAPIHono<AppEnv> {
   bulkRelationshipAndGraphRoutes(api);
   indicatorRoutes(api);
   relatedEventsRoute(api);
+  // /events/queries/alerts… and /events/queries/create before /events/queries/{query_id}.
+  queryAlertRoutes(api);
+  savedQueryRoutes(api);
   eventByIdRoutes(api);
   return api;
 }
@@ -80,7 +84,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     c.set('requestId', requestId);
     if (deps.isServing && !deps.isServing() && c.req.path !== '/healthz') {
       c.header('Connection', 'close');
-      throw new ApiError('internal', 'server is shutting down');
+      throw new ApiError('unavailable', 'server is shutting down; retry shortly');
     }
     await next();
     c.header('x-request-id', requestId);

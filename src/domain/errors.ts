@@ -15,6 +15,7 @@ export const ErrorCodes = {
   routeNotFound: { code: 1008, status: 404 },
   methodNotAllowed: { code: 1009, status: 405 },
   unsupportedMediaType: { code: 1010, status: 415 },
+  unavailable: { code: 1011, status: 503 },
   internal: { code: 1000, status: 500 },
 } as const;
 
