@@ -85,4 +85,13 @@ export const shardMigrations: readonly Migration[] = [
       CREATE INDEX indicators_created ON indicators(created_ms, uuid);
     `,
   },
+  {
+    version: 3,
+    name: 'indicator first sighting across the shards of a dataset',
+    // A dataset's later shards copy an indicator's created time from the shard that saw it
+    // first and mark their row secondary, so lists merge the copies and counts count it once.
+    sql: `
+      ALTER TABLE indicators ADD COLUMN is_primary INTEGER NOT NULL DEFAULT 1;
+    `,
+  },
 ];
