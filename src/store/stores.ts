@@ -1,6 +1,7 @@
 import type { Clock } from '../domain/clock.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { Links } from './catalog/links.ts';
+import { QueryStore } from './catalog/queries.ts';
 import { LocalShardClient, type ShardClient } from './shard/client.ts';
 import type { DatabaseFactory } from './sql.ts';
 import { SystemStore } from './system/system-store.ts';
@@ -11,6 +12,8 @@ export interface Stores {
   catalog(accountId: string): Catalog;
   /** References and relationships between the account's events. */
   links(accountId: string): Links;
+  /** Saved event queries, their alerts and the alerts' outbox. */
+  queries(accountId: string): QueryStore;
   shards: ShardClient;
 }
 
@@ -19,6 +22,7 @@ export function createStores(dbs: DatabaseFactory, clock: Clock): Stores & { sha
   const system = new SystemStore(dbs.system());
   const catalogs = new Map<string, Catalog>();
   const links = new Map<string, Links>();
+  const queries = new Map<string, QueryStore>();
   const catalog = (accountId: string): Catalog => {
     let found = catalogs.get(accountId);
     if (!found) {
@@ -36,6 +40,15 @@ export function createStores(dbs: DatabaseFactory, clock: Clock): Stores & { sha
         catalog(accountId); // runs the account migrations first
         found = new Links(dbs.account(accountId));
         links.set(accountId, found);
+      }
+      return found;
+    },
+    queries(accountId: string): QueryStore {
+      let found = queries.get(accountId);
+      if (!found) {
+        catalog(accountId); // runs the account migrations first
+        found = new QueryStore(dbs.account(accountId));
+        queries.set(accountId, found);
       }
       return found;
     },

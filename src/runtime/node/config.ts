@@ -12,6 +12,22 @@ export interface NodeSettings {
   bootstrapToken: string | undefined;
   logRequests: boolean;
   config: Config;
+  alerts: AlertSettings;
+}
+
+/** Alert delivery: the scheduler's tick, SMTP, and retry behaviour. */
+export interface AlertSettings {
+  /** Milliseconds between scheduler runs; 0 turns the scheduler off. */
+  tickMs: number;
+  /** `smtp://[user:pass@]host[:port]` or `smtps://…`; email alerts fail without it. */
+  smtpUrl: string | undefined;
+  /** Envelope sender and From address of alert emails. */
+  smtpFrom: string;
+  /** Per-attempt timeout of a webhook POST or an SMTP conversation. */
+  timeoutMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  settleMs: number;
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
@@ -43,10 +59,29 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings
     bootstrapAccount: account,
     bootstrapToken: token,
     logRequests: env.THREATDESK_LOG !== 'off',
+    alerts: readAlertSettings(env),
     config: {
       shardMaxEvents: positiveInt(env, 'THREATDESK_SHARD_MAX_EVENTS', defaultConfig.shardMaxEvents),
       maxBodyBytes: positiveInt(env, 'THREATDESK_MAX_BODY_BYTES', defaultConfig.maxBodyBytes),
       maxBulkEvents: positiveInt(env, 'THREATDESK_MAX_BULK_EVENTS', defaultConfig.maxBulkEvents),
     },
+  };
+}
+
+function readAlertSettings(env: NodeJS.ProcessEnv): AlertSettings {
+  const smtpUrl = env.THREATDESK_SMTP_URL || undefined;
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^/]+/.test(smtpUrl)) {
+    throw new Error(
+      `THREATDESK_SMTP_URL must look like smtp://host:port or smtps://host:port, got ${JSON.stringify(smtpUrl)}`,
+    );
+  }
+  return {
+    tickMs: positiveInt(env, 'THREATDESK_ALERT_TICK_MS', 2_000, 0),
+    smtpUrl,
+    smtpFrom: env.THREATDESK_SMTP_FROM || 'threatdesk@localhost',
+    timeoutMs: positiveInt(env, 'THREATDESK_ALERT_TIMEOUT_MS', 10_000),
+    maxAttempts: positiveInt(env, 'THREATDESK_ALERT_MAX_ATTEMPTS', 5),
+    retryBaseMs: positiveInt(env, 'THREATDESK_ALERT_RETRY_MS', 2_000, 0),
+    settleMs: positiveInt(env, 'THREATDESK_ALERT_SETTLE_MS', 1_000, 0),
   };
 }

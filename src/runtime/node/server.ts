@@ -4,9 +4,12 @@ import { createApp } from '../../api/app.ts';
 import { jsonLogger, type Logger, silentLogger } from '../../api/logger.ts';
 import { systemClock } from '../../domain/clock.ts';
 import { RandomIds } from '../../domain/ids.ts';
+import { AlertDelivery, fetchWebhook } from '../../domain/queries/delivery.ts';
 import { createToken, ensureToken, newAccountId } from '../../domain/tokens.ts';
 import { createStores } from '../../store/stores.ts';
 import type { NodeSettings } from './config.ts';
+import { AlertScheduler } from './scheduler.ts';
+import { sendMail } from './smtp.ts';
 import { FileDatabases } from './sqlite.ts';
 
 /** A running server and how to stop it. */
@@ -45,6 +48,32 @@ export async function startServer(
     print(`  write token: ${token}`);
   }
 
+  const alerts = settings.alerts;
+  const smtpUrl = alerts.smtpUrl;
+  const delivery = new AlertDelivery({
+    stores,
+    clock,
+    ids,
+    config: settings.config,
+    transport: {
+      webhook: fetchWebhook(alerts.timeoutMs),
+      email: smtpUrl
+        ? (message, signal) =>
+            sendMail({ url: smtpUrl, from: alerts.smtpFrom, timeoutMs: alerts.timeoutMs }, message, signal)
+        : async () => {
+            throw new Error('THREATDESK_SMTP_URL is not set, so email alerts cannot be sent');
+          },
+    },
+    options: { maxAttempts: alerts.maxAttempts, retryBaseMs: alerts.retryBaseMs, settleMs: alerts.settleMs },
+    log: (entry) => logger.error(entry),
+  });
+  const scheduler = new AlertScheduler(delivery, alerts.tickMs, (err) =>
+    logger.error({
+      msg: 'alert scheduler run failed',
+      error: err instanceof Error ? err.message : String(err),
+    }),
+  );
+
   let serving = true;
   const app = createApp({ stores, clock, ids, logger, config: settings.config, isServing: () => serving });
   const server = await new Promise<Server>((resolve, reject) => {
@@ -57,6 +86,7 @@ export async function startServer(
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
   const url = `http://${settings.host}:${port}`;
+  scheduler.start();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -64,9 +94,13 @@ export async function startServer(
     stop(): Promise<void> {
       stopping ??= new Promise<void>((resolve) => {
         serving = false;
+        // Sends in flight are aborted; their messages stay pending and go out after the next start.
+        const schedulerStopped = scheduler.stop();
         server.close(() => {
-          dbs.closeAll();
-          resolve();
+          void schedulerStopped.then(() => {
+            dbs.closeAll();
+            resolve();
+          });
         });
         server.closeIdleConnections();
       });

@@ -93,4 +93,58 @@ export const accountMigrations: readonly Migration[] = [
       CREATE UNIQUE INDEX event_categories_name ON event_categories(name COLLATE NOCASE);
     `,
   },
+  {
+    version: 4,
+    name: 'saved queries, query alerts, alert outbox',
+    sql: `
+      CREATE TABLE saved_queries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        query_json TEXT NOT NULL,
+        alert_enabled INTEGER NOT NULL,
+        alert_rollup_enabled INTEGER NOT NULL,
+        rule_enabled INTEGER NOT NULL,
+        rule_scope TEXT,
+        user_email TEXT NOT NULL,
+        custom_threat_feed_id INTEGER,
+        rule_list_id TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX saved_queries_name ON saved_queries(name);
+      CREATE TABLE query_alerts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        query_id INTEGER NOT NULL REFERENCES saved_queries(id) ON DELETE CASCADE,
+        notification_type TEXT NOT NULL,
+        frequency TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        webhook_url TEXT,
+        webhook_secret TEXT,
+        recipient TEXT,
+        user_email TEXT NOT NULL,
+        mark_created_ms INTEGER NOT NULL,
+        mark_uuid TEXT NOT NULL,
+        next_run_at INTEGER NOT NULL,
+        last_sent_at INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX query_alerts_query ON query_alerts(query_id);
+      CREATE TABLE alert_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        alert_id INTEGER NOT NULL REFERENCES query_alerts(id) ON DELETE CASCADE,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL,
+        event_uuids TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        next_attempt_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        delivered_at INTEGER
+      );
+      CREATE INDEX alert_outbox_alert ON alert_outbox(alert_id, id);
+      CREATE INDEX alert_outbox_pending ON alert_outbox(status, next_attempt_at) WHERE status = 'pending';
+    `,
+  },
 ];
