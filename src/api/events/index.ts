@@ -12,6 +12,7 @@ import {
 import { EventEditSchema, EventInputSchema, RawEditSchema } from '../../domain/events/input.ts';
 import { listEvents, MAX_PAGE_SIZE } from '../../domain/events/list.ts';
 import { MAX_CONDITIONS } from '../../domain/events/search.ts';
+import { exportEvents } from '../../domain/stix/export.ts';
 import type { AppEnv } from '../auth.ts';
 import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
 import { QueryParams } from '../query.ts';
@@ -27,6 +28,7 @@ import {
   ResultInfoSchema,
   ThreatEventSchema,
 } from '../schemas.ts';
+import { type ListFormat, parseFormat, stixResponse } from '../stix/format.ts';
 
 const security = [{ bearerAuth: [] }];
 const tags = ['Events'];
@@ -85,9 +87,29 @@ const LIST_PARAMS = [
   'order',
   'orderBy',
   'format',
+  'export',
   'forceRefresh',
   'cache',
 ];
+
+/** `export=all`: the whole result in one streamed STIX answer (not for json, not with paging). */
+function parseExport(q: QueryParams, format: ListFormat): boolean {
+  const value = q.string('export');
+  if (value === undefined || value === '') return false;
+  if (value !== 'all')
+    throw new ApiError('invalidInput', `export: ${JSON.stringify(value)} is not supported; use all`);
+  if (format === 'json') {
+    throw new ApiError('invalidInput', 'export: export=all needs format=stix2 or format=taxii');
+  }
+  const paging = ['page', 'cursor'].filter((n) => q.has(n));
+  if (paging.length > 0) {
+    throw new ApiError(
+      'invalidInput',
+      `export: export=all streams every event; do not send ${paging.join(', ')}`,
+    );
+  }
+  return true;
+}
 
 /** Registers E01–E03, E05–E08 and E16–E19. Literal paths are registered before parameter paths. */
 export function eventRoutes(app: OpenAPIHono<AppEnv>): void {
@@ -120,33 +142,27 @@ export function eventRoutes(app: OpenAPIHono<AppEnv>): void {
         queryParam('cursor', 'Opaque cursor; only pageSize may be sent with it'),
         queryParam('order', 'asc or desc (default desc)'),
         queryParam('orderBy', 'Any scalar event field (default date); ties broken by uuid'),
-        queryParam('format', 'json (default)'),
+        queryParam(
+          'format',
+          'json (default); stix2 answers a STIX 2.1 bundle, taxii a TAXII 2.1 envelope {more, next, objects} ' +
+            '(application/taxii+json;version=2.1) whose next is the cursor of the following page',
+        ),
+        queryParam(
+          'export',
+          'all (with format=stix2 or taxii): stream every matching event in one answer, read by cursor as the client reads',
+        ),
       ],
       responses: ok(z.array(ThreatEventSchema), 'One page of events', 200, ResultInfoSchema),
     }),
     async (c) => {
       const q = new QueryParams(c.req.url);
       const cursor = q.string('cursor');
-      if (cursor !== undefined) {
-        const extra = ['datasetId', 'search', 'page', 'order', 'orderBy'].filter((n) => q.has(n));
-        if (extra.length > 0) {
-          throw new ApiError(
-            'cursorConflict',
-            `cursor: the cursor carries the filters and order; send only cursor and pageSize (also sent: ${extra.join(', ')})`,
-          );
-        }
-      }
-      const format = q.string('format');
-      if (format !== undefined && format !== 'json') {
-        throw new ApiError(
-          'invalidInput',
-          `format: ${JSON.stringify(format)} is not supported yet; use json`,
-        );
-      }
+      const format = parseFormat(q);
+      const exportAll = parseExport(q, format);
       const unknown = q.unknown(LIST_PARAMS);
       if (unknown.length > 0)
         throw new ApiError('invalidInput', `unknown query parameter(s): ${unknown.join(', ')}`);
-      const { events, resultInfo } = await listEvents(c.get('ctx'), {
+      const input = {
         cursor,
         datasetId: q.list('datasetId', 100),
         search: q.conditions('search', MAX_CONDITIONS),
@@ -154,7 +170,19 @@ export function eventRoutes(app: OpenAPIHono<AppEnv>): void {
         pageSize: q.integer('pageSize', { min: 1, max: MAX_PAGE_SIZE }),
         order: q.string('order'),
         orderBy: q.string('orderBy'),
-      });
+      };
+      if (format !== 'json') {
+        const ctx = c.get('ctx');
+        const out = await exportEvents(ctx, input, {
+          format,
+          all: exportAll,
+          bundleId: `bundle--${ctx.ids.uuid()}`,
+        });
+        const headers: Record<string, string> = {};
+        if (out.cursor) headers['x-threatdesk-cursor'] = out.cursor;
+        return stixResponse(format, out.stream, headers);
+      }
+      const { events, resultInfo } = await listEvents(c.get('ctx'), input);
       return reply(events, 200, resultInfo);
     },
   );

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { ApiError, invalidInput } from '../../domain/errors.ts';
+import { ApiError } from '../../domain/errors.ts';
 import {
   aggregateIndicators,
   datasetIndicatorTags,
@@ -10,11 +10,14 @@ import {
   MAX_INDICATOR_PAGE,
   tagIndicators,
 } from '../../domain/indicators/indicators.ts';
+import { bundle, collectObjects, taxiiEnvelope } from '../../domain/stix/export.ts';
+import { indicatorObjects } from '../../domain/stix/objects.ts';
 import type { AppEnv } from '../auth.ts';
 import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
 import { QueryParams } from '../query.ts';
 import { register } from '../route.ts';
 import { AccountParam, CF, DatasetIdParam, queryParam } from '../schemas.ts';
+import { parseFormat, stixResponse } from '../stix/format.ts';
 
 const security = [{ bearerAuth: [] }];
 const tags = ['Indicators'];
@@ -96,13 +99,6 @@ const E54_FILTERS = [
   'cache',
 ];
 
-function checkFormat(q: QueryParams): void {
-  const format = q.string('format');
-  if (format !== undefined && format !== 'json') {
-    throw invalidInput(`format: ${JSON.stringify(format)} is not supported yet; use json`);
-  }
-}
-
 /** E54–E60 and E69/E70. Literal paths first; all before the bare `/events/{event_id}` routes. */
 export function indicatorRoutes(app: OpenAPIHono<AppEnv>): void {
   register(
@@ -138,6 +134,11 @@ export function indicatorRoutes(app: OpenAPIHono<AppEnv>): void {
         queryParam('page', '1-based', { type: 'integer' }),
         queryParam('pageSize', `At most ${MAX_INDICATOR_PAGE}`, { type: 'integer' }),
         queryParam('cursor', 'From pagination.cursor'),
+        queryParam(
+          'format',
+          'json (default); stix2: a STIX 2.1 bundle of Indicator SDOs (next cursor in the x-threatdesk-cursor ' +
+            'header); taxii: a TAXII 2.1 envelope {more, next, objects} (application/taxii+json;version=2.1)',
+        ),
       ],
       responses: ok(
         z.object({
@@ -163,7 +164,7 @@ export function indicatorRoutes(app: OpenAPIHono<AppEnv>): void {
     }),
     async (c) => {
       const q = new QueryParams(c.req.url);
-      checkFormat(q);
+      const format = parseFormat(q);
       const cursor = q.string('cursor');
       if (cursor !== undefined) {
         const extra = E54_FILTERS.filter((n) => q.has(n));
@@ -192,6 +193,17 @@ export function indicatorRoutes(app: OpenAPIHono<AppEnv>): void {
         tags: q.list('tags', 100),
         tagSearch: q.conditions('tagSearch', 10),
       });
+      if (format !== 'json') {
+        const ctx = c.get('ctx');
+        const objects = collectObjects(out.result.indicators.map((i) => indicatorObjects(ctx.accountId, i)));
+        const next = out.result.pagination.cursor;
+        if (format === 'taxii') return stixResponse(format, taxiiEnvelope(objects, next));
+        return stixResponse(
+          format,
+          bundle(`bundle--${ctx.ids.uuid()}`, objects),
+          next ? { 'x-threatdesk-cursor': next } : {},
+        );
+      }
       return reply(out.result, 200, undefined, out.messages);
     },
   );
