@@ -252,8 +252,10 @@ export function keysetCondition(
 ): { sql: string; params: unknown[] } {
   const cmp = order === 'asc' ? '>' : '<';
   if (orderBy === 'uuid') return { sql: `${pieces.idExpr} ${cmp} ?`, params: [after.id] };
+  // The leading `sort >= value` (or `<=`) is implied by the OR, but SQLite only turns a plain
+  // comparison into an index range: without it a deep cursor page scanned every row before it.
   return {
-    sql: `(${pieces.sortExpr} ${cmp} ? OR (${pieces.sortExpr} = ? AND ${pieces.idExpr} ${cmp} ?))`,
-    params: [after.value, after.value, after.id],
+    sql: `(${pieces.sortExpr} ${cmp}= ? AND (${pieces.sortExpr} ${cmp} ? OR (${pieces.sortExpr} = ? AND ${pieces.idExpr} ${cmp} ?)))`,
+    params: [after.value, after.value, after.value, after.id],
   };
 }
