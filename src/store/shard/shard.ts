@@ -129,6 +129,12 @@ const CACHE_LIMIT = 200_000;
  */
 export class Shard {
   private readonly tagIds = new Map<string, number>();
+  /**
+   * Exact number of events per tag id, for tags whose count was asked for: counting a tag on
+   * most events through its index took tens of milliseconds per list request. Filled on first
+   * use, bumped by inserts, dropped by any other link change and by a rolled-back insert.
+   */
+  private readonly tagCounts = new Map<number, number>();
   private readonly indicatorIds = new Map<string, number>();
   private eventCount: number;
   /** Column copy for aggregations, kept in step with every write below. */
@@ -159,8 +165,9 @@ export class Shard {
       this.eventCount += events.length;
       for (const e of events) this.columns.append(e);
     } catch (err) {
-      // Ids cached inside the rolled-back transaction no longer exist.
+      // Ids cached inside the rolled-back transaction no longer exist, nor do the counts bumped in it.
       this.tagIds.clear();
+      this.tagCounts.clear();
       this.indicatorIds.clear();
       throw err;
     }
@@ -203,7 +210,7 @@ export class Shard {
       e.raw.createdMs,
       e.raw.updatedMs,
     ]);
-    this.linkTags(e.id, e.dateMs, e.tags);
+    this.linkTags(e.id, e.dateMs, e.tags, true);
     this.linkIndicators(e.id, e.indicators, e.createdMs);
     sql.run(INSERT_FTS, [e.id, e.event, e.insight ?? '', ftsIndicatorText(e)]);
   }
@@ -239,12 +246,21 @@ export class Shard {
     return id;
   }
 
-  private linkTags(eventId: number, dateMs: number, tags: readonly string[]): void {
-    for (const tag of tags) this.sql.run(INSERT_EVENT_TAG, [this.tagId(tag), dateMs, eventId]);
+  /** Links tags; `bump` keeps cached tag counts in step (only insertMany, which clears them on rollback). */
+  private linkTags(eventId: number, dateMs: number, tags: readonly string[], bump = false): void {
+    for (const tag of tags) {
+      const id = this.tagId(tag);
+      const { changes } = this.sql.run(INSERT_EVENT_TAG, [id, dateMs, eventId]);
+      const cached = this.tagCounts.get(id);
+      if (cached === undefined) continue;
+      if (bump) this.tagCounts.set(id, cached + changes);
+      else this.tagCounts.delete(id);
+    }
   }
 
   private unlinkTags(eventId: number, dateMs: number, tags: readonly string[]): void {
     for (const tag of tags) {
+      this.tagCounts.delete(this.tagId(tag));
       this.sql.run('DELETE FROM event_tags WHERE tag_id = ? AND date_ms = ? AND event_id = ?', [
         this.tagId(tag),
         dateMs,
@@ -444,10 +460,25 @@ export class Shard {
   /** Number of events matching the conditions. */
   count(conditions: readonly Condition[]): number {
     if (conditions.length === 0) return this.eventCount;
+    const only = conditions.length === 1 ? conditions[0] : undefined;
+    if (only?.field === 'tags' && only.op === 'equals' && typeof only.value === 'string') {
+      return this.tagCount(only.value);
+    }
     const compiled = compileSearch(conditions, 'date');
     const from = compiled.driven && !compiled.needsEvents ? 'event_tags d' : compiled.from;
     const where = compiled.where.length ? `WHERE ${compiled.where.join(' AND ')}` : '';
     return this.sql.one<{ n: number }>(`SELECT count(*) AS n FROM ${from} ${where}`, compiled.params)?.n ?? 0;
+  }
+
+  private tagCount(name: string): number {
+    const id = this.sql.one<{ id: number }>('SELECT id FROM tag_names WHERE name = ?', [name])?.id;
+    if (id === undefined) return 0;
+    let n = this.tagCounts.get(id);
+    if (n === undefined) {
+      n = this.sql.one<{ n: number }>('SELECT count(*) AS n FROM event_tags WHERE tag_id = ?', [id])?.n ?? 0;
+      this.tagCounts.set(id, n);
+    }
+    return n;
   }
 
   private selectSql(q: ShardQuery, what: 'keys' | 'rows'): { sql: string; params: unknown[] } {
