@@ -187,6 +187,7 @@ async function main(): Promise<void> {
   const serverDir = path.join(WORK, 'server');
   fs.rmSync(serverDir, { recursive: true, force: true });
   const started = new Date();
+  const loadBefore = os.loadavg()[0] ?? 0;
 
   log(`loading corpus from the shared data; N=${N}`);
   const corpus = new Corpus(dataDir);
@@ -370,6 +371,7 @@ async function main(): Promise<void> {
 
     const cpu =
       /model name\s*:\s*(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model;
+    const load = `load average (1 min) ${loadBefore.toFixed(1)} at the start, ${(os.loadavg()[0] ?? 0).toFixed(1)} at the end`;
     const machine = `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`;
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
     const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -394,12 +396,12 @@ async function main(): Promise<void> {
       ),
     ];
     const command = `BENCH_EVENTS=${N} npm run bench`;
-    process.stdout.write(`\n${summary.join('\n')}\n\n${queries.join('\n')}\n\n${machine}\n`);
+    process.stdout.write(`\n${summary.join('\n')}\n\n${queries.join('\n')}\n\n${machine}; ${load}\n`);
 
     const md = [
       '# Benchmark results',
       '',
-      `Measured ${started.toISOString().slice(0, 10)} on ${machine}.`,
+      `Measured ${started.toISOString().slice(0, 10)} on ${machine}; ${load}.`,
       '',
       `Command: \`${command}\` (${QUERIES} timed requests per query after 5 warm-up requests, one at a time over a keep-alive connection).`,
       '',
