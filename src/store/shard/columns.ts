@@ -64,6 +64,20 @@ class IntColumn {
   }
 }
 
+/** Growable Float64 column. */
+class FloatColumn {
+  data = new Float64Array(1024);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+}
+
 /** Strings ↔ small integers; 0 is the empty value. */
 class Dictionary {
   readonly values: (string | number | null)[] = [null];
@@ -146,6 +160,11 @@ export class EventColumns {
   private sortedIds = true;
   private alive = new Uint8Array(1024);
   private readonly day = new IntColumn();
+  /** Exact dates, read only for rows on the first or last day of a date range. */
+  private readonly ms = new FloatColumn();
+  /** Earliest and latest day of any row: the span of date buckets. */
+  private minDay = Number.POSITIVE_INFINITY;
+  private maxDay = Number.NEGATIVE_INFINITY;
   private readonly single = new Map<SingleDim, IntColumn>(SINGLE.map((d) => [d, new IntColumn()]));
   private readonly multiOffsets = new Map<MultiDim, IntColumn>(MULTI.map((d) => [d, new IntColumn()]));
   private readonly multiValues = new Map<MultiDim, IntColumn>(MULTI.map((d) => [d, new IntColumn()]));
@@ -167,6 +186,9 @@ export class EventColumns {
     this.alive = new Uint8Array(1024);
     this.sortedIds = true;
     this.day.length = 0;
+    this.ms.length = 0;
+    this.minDay = Number.POSITIVE_INFINITY;
+    this.maxDay = Number.NEGATIVE_INFINITY;
     for (const c of this.single.values()) c.length = 0;
     for (const c of this.multiOffsets.values()) c.length = 0;
     for (const c of this.multiValues.values()) c.length = 0;
@@ -213,7 +235,8 @@ export class EventColumns {
     if (row > 0 && id < (this.ids[row - 1] as number)) this.sortedIds = false;
     this.ids[row] = id;
     this.alive[row] = 1;
-    this.day.push(Math.floor(dateMs / DAY));
+    this.day.push(this.dayOf(dateMs));
+    this.ms.push(dateMs);
     for (const d of SINGLE)
       (this.single.get(d) as IntColumn).push((this.dicts.get(d) as Dictionary).id(v[d]));
     for (const d of MULTI) {
@@ -221,6 +244,13 @@ export class EventColumns {
       (this.multiOffsets.get(d) as IntColumn).push(values.length);
       for (const s of v[d]) values.push((this.dicts.get(d) as Dictionary).id(s));
     }
+  }
+
+  private dayOf(dateMs: number): number {
+    const day = Math.floor(dateMs / DAY);
+    if (day < this.minDay) this.minDay = day;
+    if (day > this.maxDay) this.maxDay = day;
+    return day;
   }
 
   private rowOf(id: number): number {
@@ -250,8 +280,12 @@ export class EventColumns {
   patch(e: StoredEvent): void {
     if (!this.built) return;
     const row = this.rowOf(e.id);
-    if (row < 0) return this.invalidate();
-    this.day.data[row] = Math.floor(e.dateMs / DAY);
+    if (row < 0) {
+      this.invalidate();
+      return;
+    }
+    this.day.data[row] = this.dayOf(e.dateMs);
+    this.ms.data[row] = e.dateMs;
     for (const d of SINGLE)
       (this.single.get(d) as IntColumn).data[row] = (this.dicts.get(d) as Dictionary).id(e[d]);
     for (const d of MULTI) {
@@ -291,19 +325,24 @@ export class EventColumns {
       (SINGLE as readonly string[]).includes(d) ? (this.single.get(d as SingleDim) as IntColumn).data : null,
     );
     const multis = q.by.map((d) => ((MULTI as readonly string[]).includes(d) ? (d as MultiDim) : null));
-    // Composite key = mixed-radix number of the dimension ids, then the bucket (days + 1, so -1 fits).
+    // Composite key = mixed-radix number of the dimension ids, then the bucket's offset from the
+    // first bucket any row can fall in (dates before 1970 give negative day numbers).
+    const firstBucket = q.bucket === 'none' || this.rows === 0 ? -1 : bucketOf(this.minDay);
+    const span = q.bucket === 'none' || this.rows === 0 ? 1 : bucketOf(this.maxDay) - firstBucket + 1;
     const radix = cards.reduce((a, b) => a * b, 1);
-    if (radix * 1e6 > Number.MAX_SAFE_INTEGER) throw new Error('too many dimensions to aggregate at once');
+    if (radix * span > Number.MAX_SAFE_INTEGER) throw new Error('too many dimensions to aggregate at once');
     const table = new CountTable();
     let total = 0;
     const visit = (row: number) => {
       const day = this.day.data[row] as number;
       if (day < startDay || day > endDay) return;
+      if (day === startDay && (this.ms.data[row] as number) < (q.startMs as number)) return;
+      if (day === endDay && (this.ms.data[row] as number) > (q.endMs as number)) return;
       total++;
-      const bucket = bucketOf(day) + 1;
+      const bucket = bucketOf(day) - firstBucket;
       const emit = (k: number, base: number) => {
         if (k === q.by.length) {
-          table.add(base * 1e6 + bucket);
+          table.add(base * span + bucket);
           return;
         }
         const single = singles[k];
@@ -320,7 +359,7 @@ export class EventColumns {
         let base = 0;
         for (let k = 0; k < singles.length; k++)
           base = base * (cards[k] as number) + ((singles[k] as Int32Array)[row] as number);
-        table.add(base * 1e6 + bucket);
+        table.add(base * span + bucket);
       } else {
         emit(0, 0);
       }
@@ -337,8 +376,8 @@ export class EventColumns {
     for (let i = 0; i < table.keys.length; i++) {
       const key = table.keys[i] as number;
       if (key < 0) continue;
-      const bucket = (key % 1e6) - 1;
-      let rest = Math.floor(key / 1e6);
+      const bucket = (key % span) + firstBucket;
+      let rest = Math.floor(key / span);
       const values: (string | number | null)[] = new Array(q.by.length);
       for (let k = q.by.length - 1; k >= 0; k--) {
         const card = cards[k] as number;
