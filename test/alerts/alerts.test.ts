@@ -129,8 +129,8 @@ describe('query alerts (E32–E37)', () => {
     for (const [body, message] of cases) {
       const res = await account.call('POST', '/events/queries/alerts/create', body);
       expect(res.status, JSON.stringify(body)).toBe(400);
-      expect(res.body.errors[0].code).toBe(1001);
-      expect(res.body.errors[0].message).toMatch(message);
+      expect(res.body.errors[0]?.code).toBe(1001);
+      expect(res.body.errors[0]?.message).toMatch(message);
     }
     expect((await account.call('GET', '/events/queries/alerts')).body.result).toEqual([]);
 
@@ -146,7 +146,7 @@ describe('query alerts (E32–E37)', () => {
       { token },
     );
     expect(bare.status).toBe(400);
-    expect(bare.body.errors[0].message).toBe(
+    expect(bare.body.errors[0]?.message).toBe(
       'recipient: required for email alerts when the API token has no email',
     );
     const named = await account.call(
@@ -167,7 +167,7 @@ describe('query alerts (E32–E37)', () => {
       notification_type: 'webhook',
     });
     expect(toWebhook.status).toBe(400);
-    expect(toWebhook.body.errors[0].message).toMatch(/^webhook_url: required/);
+    expect(toWebhook.body.errors[0]?.message).toMatch(/^webhook_url: required/);
   });
 
   it('answers 404 for an unknown alert on every by-id route', async () => {
@@ -214,7 +214,7 @@ describe('query alerts (E32–E37)', () => {
     ] as const) {
       const res = await account.call(method, path, body, read);
       expect(res.status, `${method} ${path}`).toBe(403);
-      expect(res.body.errors[0].code).toBe(10001);
+      expect(res.body.errors[0]?.code).toBe(10001);
     }
 
     const other = await t.account();

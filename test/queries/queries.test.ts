@@ -97,7 +97,7 @@ describe('saved queries (E26–E31)', () => {
       makeQuery({ query_json: JSON.stringify({ datasetId: 'no-such-dataset' }) }),
     );
     expect(res.status).toBe(400);
-    expect(res.body.errors[0].message).toMatch(/^query_json\.datasetId: .*no-such-dataset/);
+    expect(res.body.errors[0]?.message).toMatch(/^query_json\.datasetId: .*no-such-dataset/);
   });
 
   it('answers 400 naming each problem of a bad query_json', async () => {
@@ -123,8 +123,8 @@ describe('saved queries (E26–E31)', () => {
     for (const [queryJson, message] of cases) {
       const res = await account.call('POST', '/events/queries/create', makeQuery({ query_json: queryJson }));
       expect(res.status, String(queryJson)).toBe(400);
-      expect(res.body.errors[0].code).toBe(1001);
-      expect(res.body.errors[0].message).toMatch(message);
+      expect(res.body.errors[0]?.code).toBe(1001);
+      expect(res.body.errors[0]?.message).toMatch(message);
     }
     // Every problem is reported, not only the first.
     const many = await account.call(
@@ -152,12 +152,12 @@ describe('saved queries (E26–E31)', () => {
     const q = await create(account);
     const bad = await account.call('PATCH', `/events/queries/${q.id}`, { query_json: '{"search":5}' });
     expect(bad.status).toBe(400);
-    expect(bad.body.errors[0].message).toMatch(/^query_json\.search: /);
+    expect(bad.body.errors[0]?.message).toMatch(/^query_json\.search: /);
     expect((await account.call('GET', `/events/queries/${q.id}`)).body.result.query_json).toBe(q.query_json);
 
     const badId = await account.call('GET', '/events/queries/abc');
     expect(badId.status).toBe(400);
-    expect(badId.body.errors[0].message).toMatch(/query_id: must be a positive integer$/);
+    expect(badId.body.errors[0]?.message).toMatch(/query_id: must be a positive integer$/);
   });
 
   it('answers 409 for a name already used in the account, also on rename', async () => {
@@ -198,7 +198,7 @@ describe('saved queries (E26–E31)', () => {
 
     const anonymous = await account.call('GET', '/events/queries', undefined, { token: null });
     expect(anonymous.status).toBe(401);
-    expect(anonymous.body.errors[0].code).toBe(10000);
+    expect(anonymous.body.errors[0]?.code).toBe(10000);
 
     const read = { token: account.readToken };
     expect((await account.call('GET', '/events/queries', undefined, read)).status).toBe(200);
@@ -211,7 +211,7 @@ describe('saved queries (E26–E31)', () => {
     ] as const) {
       const res = await account.call(method, path, body, read);
       expect(res.status, `${method} ${path}`).toBe(403);
-      expect(res.body.errors[0].code).toBe(10001);
+      expect(res.body.errors[0]?.code).toBe(10001);
     }
 
     // Another account's token on this account's path: 403; its own path does not see the query.
