@@ -147,6 +147,13 @@ describe('indicator values as users write them', () => {
     );
     const uuids = new Set(one.result.indicators.map((i) => i.uuid));
     expect(uuids.size).toBe(1);
+    // Listed once, with its first sighting's time, however many shards hold it.
+    expect(one.result.indicators).toHaveLength(1);
+    expect(one.result.indicators[0]?.createdAt).toBe(inFirst[0]?.createdAt);
+    const counted = await listIndicators(account, `datasetIds=${first}&includeTotalCount=true`);
+    expect(counted.result.pagination.total_count).toBe(1);
+    const agg = await account.call('GET', `/events/indicators/aggregate?datasetIds=${first}&aggregateBy=value`);
+    expect(agg.body.result.aggregations).toEqual([{ value: 'shared.example', count: 1 }]);
     // Every shard's record carries the same uuid, and together they link every event.
     expect(
       one.result.indicators

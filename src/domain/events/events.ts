@@ -7,7 +7,7 @@ import { type Ctx, requireWrite } from '../context.ts';
 import { defaultDataset, getLiveDataset } from '../datasets/datasets.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import { eventKey } from '../ids.ts';
-import { guessIndicatorType, normalizeIndicator } from '../indicators/normalize.ts';
+import { guessIndicatorType, indicatorUuid, normalizeIndicator } from '../indicators/normalize.ts';
 import { type EventEdit, type EventInput, EventInputSchema, formatIssues, type RawEdit } from './input.ts';
 import type { EventPatch, IndicatorRef, NewEvent, RawPayload, StoredEvent } from './model.ts';
 import { parseIsoDate } from './search.ts';
@@ -231,6 +231,43 @@ async function withDatasetLock<T>(key: string, fn: () => Promise<T>): Promise<T>
   }
 }
 
+/** Created time of indicators in the earlier shards of a dataset (null: not there), cached. */
+const firstSightings = new Map<string, number | null>();
+const FIRST_SIGHTINGS_LIMIT = 500_000;
+
+/**
+ * Before writing into a dataset's second or later shard, notes for each indicator when an
+ * earlier shard first saw it, so every shard carries the same created time and the lists and
+ * counts see one indicator (store/migrations/shard.ts v3).
+ */
+async function markFirstSightings(
+  ctx: Ctx,
+  datasetId: string,
+  earlier: readonly { id: string }[],
+  events: readonly NewEvent[],
+): Promise<void> {
+  for (const e of events) {
+    for (const ref of e.indicators) {
+      const uuid = indicatorUuid(datasetId, ref.type, ref.value);
+      const key = `${ctx.accountId}/${uuid}/${earlier.length}`;
+      let seen = firstSightings.get(key);
+      if (seen === undefined) {
+        seen = null;
+        for (const shard of earlier) {
+          const rec = await ctx.stores.shards.indicatorByUuid(addr(ctx, shard.id), uuid);
+          if (rec) {
+            seen = rec.createdMs;
+            break;
+          }
+        }
+        if (firstSightings.size >= FIRST_SIGHTINGS_LIMIT) firstSightings.clear();
+        firstSightings.set(key, seen);
+      }
+      if (seen !== null) ref.firstSeenMs = seen;
+    }
+  }
+}
+
 /** Stores events in the dataset's newest shard, rolling over to new shards as they fill. */
 async function storeEvents(
   ctx: Ctx,
@@ -253,6 +290,7 @@ async function storeEvents(
         room = ctx.config.shardMaxEvents;
       }
       const chunk = rest.slice(0, room);
+      if (shards.length > 1) await markFirstSightings(ctx, dataset.uuid, shards.slice(0, -1), chunk);
       await ctx.stores.shards.insertMany(addr(ctx, last.id), chunk);
       placed.push({ shardId: last.id, count: chunk.length });
       rest = rest.slice(chunk.length);

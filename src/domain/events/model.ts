@@ -2,6 +2,8 @@
 export interface IndicatorRef {
   type: string;
   value: string;
+  /** When an earlier shard of the dataset already has this indicator: its created time there. */
+  firstSeenMs?: number;
 }
 
 /** Provenance of an event derived from an article (SDK `source`). */

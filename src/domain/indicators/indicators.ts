@@ -197,15 +197,32 @@ function buildFilter(ctx: Ctx, q: IndicatorCursor['q']): IndicatorFilter {
   return filter;
 }
 
-/** Renders indicators, with related events and tags looked up per shard in one call each. */
+/**
+ * Renders indicators with their related events and tags. An indicator of a dataset spread over
+ * several shards has links in each; they are gathered from every shard that holds it.
+ */
 async function render(
   ctx: Ctx,
   rows: readonly { rec: IndicatorRecord; datasetId: string; shardId: string }[],
   options: { relatedEventsLimit: number; includeTags: boolean; sources: boolean },
 ): Promise<{ views: IndicatorView[]; capped: boolean }> {
+  const catalog = ctx.stores.catalog(ctx.accountId);
+  // Which shard rows hold each listed indicator: its own row, plus copies in sibling shards.
+  const holders = new Map<string, { shardId: string; id: number }[]>();
+  for (const r of rows) {
+    const key = `${r.datasetId}/${r.rec.uuid}`;
+    const list: { shardId: string; id: number }[] = [{ shardId: r.shardId, id: r.rec.id }];
+    for (const s of catalog.shardsOf(r.datasetId)) {
+      if (s.id === r.shardId) continue;
+      const copy = await ctx.stores.shards.indicatorByUuid(addr(ctx, s.id), r.rec.uuid);
+      if (copy) list.push({ shardId: s.id, id: copy.id });
+    }
+    holders.set(key, list);
+  }
   const byShard = new Map<string, number[]>();
-  for (const r of rows) byShard.set(r.shardId, [...(byShard.get(r.shardId) ?? []), r.rec.id]);
-  const details = new Map<string, { events: { uuid: string; dateMs: number }[]; tags: string[] }>();
+  for (const list of holders.values())
+    for (const h of list) byShard.set(h.shardId, [...(byShard.get(h.shardId) ?? []), h.id]);
+  const perShard = new Map<string, { events: { uuid: string; dateMs: number }[]; tags: string[] }>();
   const fetchLimit = options.relatedEventsLimit < 0 ? -1 : options.relatedEventsLimit + 1;
   for (const [shardId, ids] of byShard) {
     const got = await ctx.stores.shards.indicatorDetails(
@@ -214,14 +231,23 @@ async function render(
       fetchLimit,
       options.includeTags,
     );
-    for (const [id, d] of got) details.set(`${shardId}:${id}`, d);
+    for (const [id, d] of got) perShard.set(`${shardId}:${id}`, d);
   }
-  const tagStore = ctx.stores.catalog(ctx.accountId).tags;
+  const details = new Map<string, { events: { uuid: string; dateMs: number }[]; tags: string[] }>();
+  for (const [key, list] of holders) {
+    const parts = list.map((h) => perShard.get(`${h.shardId}:${h.id}`) ?? { events: [], tags: [] });
+    const events = parts
+      .flatMap((p) => p.events)
+      .sort((a, b) => b.dateMs - a.dateMs || (a.uuid < b.uuid ? 1 : -1));
+    const tags = [...new Set(parts.flatMap((p) => p.tags))].sort();
+    details.set(key, { events, tags });
+  }
+  const tagStore = catalog.tags;
   const allTags = options.includeTags ? [...new Set([...details.values()].flatMap((d) => d.tags))] : [];
   const tagRecords = tagStore.tagsByValue(allTags);
   let capped = false;
-  const views = rows.map(({ rec, datasetId, shardId }) => {
-    const d = details.get(`${shardId}:${rec.id}`) ?? { events: [], tags: [] };
+  const views = rows.map(({ rec, datasetId }) => {
+    const d = details.get(`${datasetId}/${rec.uuid}`) ?? { events: [], tags: [] };
     const view: IndicatorView = {
       uuid: rec.uuid,
       value: rec.value,
@@ -254,6 +280,59 @@ async function render(
     return view;
   });
   return { views, capped };
+}
+
+type Listed = { rec: IndicatorRecord; datasetId: string; shardId: string };
+
+/** List order: newest first, then uuid, dataset and shard ascending. */
+function byListOrder(a: Listed, b: Listed): number {
+  return (
+    b.rec.createdMs - a.rec.createdMs ||
+    (a.rec.uuid < b.rec.uuid ? -1 : a.rec.uuid > b.rec.uuid ? 1 : 0) ||
+    (a.datasetId < b.datasetId ? -1 : a.datasetId > b.datasetId ? 1 : 0) ||
+    (a.shardId < b.shardId ? -1 : a.shardId > b.shardId ? 1 : 0)
+  );
+}
+
+/** One row per indicator of a dataset: the copies in later shards share its uuid and created time. */
+function dedupe(sorted: readonly Listed[]): Listed[] {
+  const seen = new Set<string>();
+  const out: Listed[] = [];
+  for (const r of sorted) {
+    const key = `${r.datasetId}/${r.rec.uuid}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(r);
+  }
+  return out;
+}
+
+/**
+ * Distinct indicators matching a filter. Without link filters each indicator is counted in the
+ * shard that saw it first; with them (tags, related events) a copy may match where the first
+ * did not, so the uuids of multi-shard datasets are gathered and counted once.
+ */
+async function countDistinct(
+  ctx: Ctx,
+  shards: readonly { shardId: string; datasetId: string }[],
+  filter: IndicatorFilter,
+): Promise<number> {
+  const perDataset = new Map<string, string[]>();
+  for (const s of shards) perDataset.set(s.datasetId, [...(perDataset.get(s.datasetId) ?? []), s.shardId]);
+  const linkFiltered = filter.tags !== undefined || filter.relatedEvents !== undefined;
+  let total = 0;
+  for (const shardIds of perDataset.values()) {
+    if (shardIds.length === 1 || !linkFiltered) {
+      for (const id of shardIds)
+        total += await ctx.stores.shards.countIndicators(addr(ctx, id), filter, true);
+      continue;
+    }
+    const uuids = new Set<string>();
+    for (const id of shardIds)
+      for (const u of await ctx.stores.shards.indicatorUuids(addr(ctx, id), filter)) uuids.add(u);
+    total += uuids.size;
+  }
+  return total;
 }
 
 function shardsOfDatasets(ctx: Ctx, datasets: readonly DatasetRecord[]) {
@@ -299,26 +378,17 @@ export async function listIndicators(ctx: Ctx, input: IndicatorListInput) {
       merged.push({ rec, ...s });
     }
   }
-  merged.sort(
-    (a, b) =>
-      b.rec.createdMs - a.rec.createdMs ||
-      (a.rec.uuid < b.rec.uuid ? -1 : a.rec.uuid > b.rec.uuid ? 1 : 0) ||
-      (a.datasetId < b.datasetId ? -1 : a.datasetId > b.datasetId ? 1 : 0) ||
-      (a.shardId < b.shardId ? -1 : a.shardId > b.shardId ? 1 : 0),
-  );
-  const hasMore = merged.length > offset + pageSize;
-  const rows = merged.slice(offset, offset + pageSize);
+  merged.sort(byListOrder);
+  const distinct = dedupe(merged);
+  const hasMore = distinct.length > offset + pageSize;
+  const rows = distinct.slice(offset, offset + pageSize);
   const relatedEventsLimit = relatedLimit(q.relatedEventsLimit);
   const { views, capped } = await render(ctx, rows, {
     relatedEventsLimit,
     includeTags: q.includeTags ?? true,
     sources: true,
   });
-  let total: number | null = null;
-  if (input.includeTotalCount) {
-    total = 0;
-    for (const s of shards) total += await ctx.stores.shards.countIndicators(addr(ctx, s.shardId), filter);
-  }
+  const total = input.includeTotalCount ? await countDistinct(ctx, shards, filter) : null;
   const last = rows[rows.length - 1];
   const cursor =
     hasMore && last
@@ -369,20 +439,16 @@ async function pagedIndicators(
     throw invalidInput('page: offset beyond 100,000; use GET /events/indicators with its cursor');
   const shards = shardsOfDatasets(ctx, datasets);
   const merged: { rec: IndicatorRecord; datasetId: string; shardId: string }[] = [];
-  let total = 0;
+  const total = await countDistinct(ctx, shards, filter);
   for (const s of shards) {
-    total += await ctx.stores.shards.countIndicators(addr(ctx, s.shardId), filter);
     for (const rec of await ctx.stores.shards.listIndicators(addr(ctx, s.shardId), filter, {
       limit: offset + pageSize,
     })) {
       merged.push({ rec, ...s });
     }
   }
-  merged.sort(
-    (a, b) =>
-      b.rec.createdMs - a.rec.createdMs || (a.rec.uuid < b.rec.uuid ? -1 : a.rec.uuid > b.rec.uuid ? 1 : 0),
-  );
-  const rows = merged.slice(offset, offset + pageSize);
+  merged.sort(byListOrder);
+  const rows = dedupe(merged).slice(offset, offset + pageSize);
   const { views } = await render(ctx, rows, { relatedEventsLimit: 0, includeTags: false, sources });
   return {
     indicators: views,

@@ -45,7 +45,8 @@ export interface ShardClient {
   ): Promise<{ groups: AggGroup[]; total: number }>;
   setHasChildren(at: ShardAddress, uuid: string, hasChildren: boolean): Promise<void>;
   listIndicators(at: ShardAddress, filter: IndicatorFilter, page: IndicatorPage): Promise<IndicatorRecord[]>;
-  countIndicators(at: ShardAddress, filter: IndicatorFilter): Promise<number>;
+  countIndicators(at: ShardAddress, filter: IndicatorFilter, primaryOnly?: boolean): Promise<number>;
+  indicatorUuids(at: ShardAddress, filter: IndicatorFilter): Promise<string[]>;
   indicatorByUuid(at: ShardAddress, uuid: string): Promise<IndicatorRecord | undefined>;
   /** Per indicator id: its events, newest first (`limit` < 0: all), and its tag names. */
   indicatorDetails(
@@ -161,8 +162,11 @@ export class LocalShardClient implements ShardClient {
   ): Promise<IndicatorRecord[]> {
     return this.indicators(at).list(filter, page);
   }
-  async countIndicators(at: ShardAddress, filter: IndicatorFilter): Promise<number> {
-    return this.indicators(at).count(filter);
+  async countIndicators(at: ShardAddress, filter: IndicatorFilter, primaryOnly = false): Promise<number> {
+    return this.indicators(at).count(filter, primaryOnly);
+  }
+  async indicatorUuids(at: ShardAddress, filter: IndicatorFilter): Promise<string[]> {
+    return this.indicators(at).uuids(filter);
   }
   async indicatorByUuid(at: ShardAddress, uuid: string): Promise<IndicatorRecord | undefined> {
     return this.indicators(at).byUuid(uuid);

@@ -126,14 +126,27 @@ export class ShardIndicators {
       .map(toIndicator);
   }
 
-  count(filter: IndicatorFilter): number {
+  /** Matching indicators; `primaryOnly` counts only those this shard saw first in its dataset. */
+  count(filter: IndicatorFilter, primaryOnly = false): number {
     const { where, params } = compileFilter(filter);
+    if (primaryOnly) where.push('i.is_primary = 1');
     return (
       this.sql.one<{ n: number }>(
         `SELECT count(*) AS n FROM indicators i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
         params,
       )?.n ?? 0
     );
+  }
+
+  /** The uuids of every matching indicator (to count distinct indicators across shards). */
+  uuids(filter: IndicatorFilter): string[] {
+    const { where, params } = compileFilter(filter);
+    return this.sql
+      .all<{ uuid: string }>(
+        `SELECT i.uuid FROM indicators i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
+        params,
+      )
+      .map((r) => r.uuid);
   }
 
   byUuid(uuid: string): IndicatorRecord | undefined {
@@ -194,6 +207,8 @@ export class ShardIndicators {
     const { where, params } = compileFilter(filter);
     const cols = by.map((b) => (b === 'value' ? 'i.value' : 'i.type'));
     let from = 'indicators i';
+    // Counting indicators: the copies later shards keep of an earlier shard's indicator do not count again.
+    if (measure === 'indicators') where.push('i.is_primary = 1');
     if (measure === 'relationships') {
       from =
         'indicators i JOIN event_indicators ei ON ei.indicator_id = i.id JOIN events e ON e.id = ei.event_id';

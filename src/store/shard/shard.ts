@@ -237,8 +237,15 @@ export class Shard {
           ref.type,
         ])?.id ??
         this.sql.run(
-          'INSERT INTO indicators (uuid, type, value, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?)',
-          [indicatorUuid(this.datasetId, ref.type, ref.value), ref.type, ref.value, now, now],
+          'INSERT INTO indicators (uuid, type, value, created_ms, updated_ms, is_primary) VALUES (?, ?, ?, ?, ?, ?)',
+          [
+            indicatorUuid(this.datasetId, ref.type, ref.value),
+            ref.type,
+            ref.value,
+            ref.firstSeenMs ?? now,
+            now,
+            ref.firstSeenMs === undefined ? 1 : 0,
+          ],
         ).lastRowId;
       if (this.indicatorIds.size >= CACHE_LIMIT) this.indicatorIds.clear();
       this.indicatorIds.set(key, id);
