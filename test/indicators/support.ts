@@ -25,7 +25,14 @@ export async function newDataset(account: TestAccount, name = 'Intel feed'): Pro
 export async function createEvent(
   account: TestAccount,
   overrides: Record<string, unknown> = {},
-): Promise<{ uuid: string; datasetId: string; indicator: string; indicatorType: string; tags: string[] }> {
+): Promise<{
+  uuid: string;
+  datasetId: string;
+  createdAt: string;
+  indicator: string;
+  indicatorType: string;
+  tags: string[];
+}> {
   const res = await account.call('POST', '/events/create', makeEvent(overrides));
   if (res.status !== 200) throw new Error(`create answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body.result;
