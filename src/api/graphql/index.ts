@@ -5,7 +5,14 @@ import type { AppEnv } from '../auth.ts';
 import { errorResponses } from '../envelope.ts';
 import { type RouteContext, register } from '../route.ts';
 import { AccountParam, CF } from '../schemas.ts';
-import { costLimits, schema } from './schema.ts';
+import {
+  costLimits,
+  MAX_AGGREGATES,
+  MAX_DEPTH,
+  MAX_FIELDS,
+  MAX_INTROSPECTION_DEPTH,
+  schema,
+} from './schema.ts';
 
 const ErrorCode = { invalid: 1001 } as const;
 
@@ -87,7 +94,8 @@ const route = (path: string, summary: string) =>
     description:
       'GraphQL (graphql-js) over the same aggregation as GET /events/aggregate: group by any dimensions, date range, ' +
       'day/week/month buckets, filters, several datasets, top N, totals; several aggregates at once with aliases. ' +
-      `Introspection works. Limits: depth ${6}, ${300} fields, ${10} aggregates per query. The answer is the v4 ` +
+      `Introspection works. Limits: depth ${MAX_DEPTH} (${MAX_INTROSPECTION_DEPTH} for introspection), ${MAX_FIELDS} fields, ` +
+      `${MAX_AGGREGATES} aggregates per query. The answer is the v4 ` +
       'envelope with result {data, errors}.',
     request: {
       params: z.object({ account_id: AccountParam }),

@@ -1,4 +1,5 @@
 import {
+  type ASTNode,
   type ASTVisitor,
   GraphQLEnumType,
   GraphQLError,
@@ -155,30 +156,53 @@ export const schema = new GraphQLSchema({
   }),
 });
 
+/**
+ * Introspection (fields and fragments on `__` types) may nest deeper: the standard introspection
+ * query of graphql-js and GraphQL tools nests `ofType` ten levels down.
+ */
+export const MAX_INTROSPECTION_DEPTH = 20;
+
 /** Refuses queries nested deeper than MAX_DEPTH, with more than MAX_FIELDS fields, or MAX_AGGREGATES aggregates. */
 export function costLimits(context: ValidationContext): ASTVisitor {
   let depth = 0;
   let fields = 0;
   let aggregates = 0;
+  /** The introspection field or fragment being visited, if any. */
+  let introspection: ASTNode | undefined;
   return {
+    FragmentDefinition: {
+      enter(node) {
+        if (node.typeCondition.name.value.startsWith('__')) introspection = node;
+      },
+      leave(node) {
+        if (introspection === node) introspection = undefined;
+      },
+    },
     SelectionSet: {
       enter() {
         depth++;
-        if (depth > MAX_DEPTH)
-          context.reportError(new GraphQLError(`query is nested deeper than ${MAX_DEPTH} levels`));
+        const limit = introspection ? MAX_INTROSPECTION_DEPTH : MAX_DEPTH;
+        if (depth > limit)
+          context.reportError(new GraphQLError(`query is nested deeper than ${limit} levels`));
       },
       leave() {
         depth--;
       },
     },
-    Field(node) {
-      fields++;
-      if (node.name.value === 'aggregate') aggregates++;
-      if (fields === MAX_FIELDS + 1)
-        context.reportError(new GraphQLError(`query selects more than ${MAX_FIELDS} fields`));
-      if (aggregates === MAX_AGGREGATES + 1 && node.kind === Kind.FIELD) {
-        context.reportError(new GraphQLError(`query asks for more than ${MAX_AGGREGATES} aggregates`));
-      }
+    Field: {
+      enter(node) {
+        fields++;
+        if (!introspection && node.name.value.startsWith('__')) introspection = node;
+        if (node.name.value === 'aggregate') aggregates++;
+        if (fields === MAX_FIELDS + 1)
+          context.reportError(new GraphQLError(`query selects more than ${MAX_FIELDS} fields`));
+        if (aggregates === MAX_AGGREGATES + 1 && node.kind === Kind.FIELD) {
+          context.reportError(new GraphQLError(`query asks for more than ${MAX_AGGREGATES} aggregates`));
+        }
+      },
+      leave(node) {
+        if (introspection === node) introspection = undefined;
+      },
     },
   };
 }
