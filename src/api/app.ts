@@ -14,12 +14,14 @@ import { datasetRoutes } from './datasets/index.ts';
 import { renderDocs } from './docs.ts';
 import { errorBody, renderError } from './errors.ts';
 import { eventByIdRoutes, eventRoutes } from './events/index.ts';
+import { lifecycleRoutes } from './events/lifecycle.ts';
 import { bulkRelationshipAndGraphRoutes, eventLinkRoutes, relatedEventsRoute } from './events/links.ts';
 import { graphqlRoutes } from './graphql/index.ts';
 import { indicatorRoutes } from './indicators/index.ts';
 import type { Logger } from './logger.ts';
 import { queryAlertRoutes, savedQueryRoutes } from './queries/index.ts';
 import { tagRoutes } from './tags/index.ts';
+import { taxiiRoutes } from './taxii/index.ts';
 
 export interface AppDeps {
   stores: Stores;
@@ -61,6 +63,7 @@ function cloudforceOne(deps: AppDeps): OpenAPIHono<AppEnv> {
   eventCategoryRoutes(api);
   tagRoutes(api);
   eventLinkRoutes(api);
+  lifecycleRoutes(api);
   aggregateRoutes(api);
   graphqlRoutes(api);
   bulkRelationshipAndGraphRoutes(api);
@@ -100,6 +103,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.get('/healthz', (c) =>
     deps.isServing && !deps.isServing() ? c.json({ status: 'stopping' }, 503) : c.json({ status: 'ok' }, 200),
   );
+  app.route('/', taxiiRoutes(deps));
   app.route('/', api);
   app.route('/client/v4', api);
 

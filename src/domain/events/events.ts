@@ -269,7 +269,7 @@ async function markFirstSightings(
 }
 
 /** Stores events in the dataset's newest shard, rolling over to new shards as they fill. */
-async function storeEvents(
+export async function storeEvents(
   ctx: Ctx,
   dataset: DatasetRecord,
   events: NewEvent[],

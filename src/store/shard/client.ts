@@ -44,6 +44,9 @@ export interface ShardClient {
     conditions: readonly Condition[],
   ): Promise<{ groups: AggGroup[]; total: number }>;
   setHasChildren(at: ShardAddress, uuid: string, hasChildren: boolean): Promise<void>;
+  /** Removes events (and what hangs off them); answers them as storable events. */
+  removeMany(at: ShardAddress, uuids: readonly string[]): Promise<NewEvent[]>;
+  matchingUuids(at: ShardAddress, conditions: readonly Condition[], limit: number): Promise<string[]>;
   listIndicators(at: ShardAddress, filter: IndicatorFilter, page: IndicatorPage): Promise<IndicatorRecord[]>;
   countIndicators(at: ShardAddress, filter: IndicatorFilter, primaryOnly?: boolean): Promise<number>;
   indicatorUuids(at: ShardAddress, filter: IndicatorFilter): Promise<string[]>;
@@ -145,6 +148,12 @@ export class LocalShardClient implements ShardClient {
   }
   async setTags(at: ShardAddress, uuid: string, tags: readonly string[]): Promise<StoredEvent | undefined> {
     return this.open(at).setTags(uuid, tags);
+  }
+  async removeMany(at: ShardAddress, uuids: readonly string[]): Promise<NewEvent[]> {
+    return this.open(at).removeMany(uuids);
+  }
+  async matchingUuids(at: ShardAddress, conditions: readonly Condition[], limit: number): Promise<string[]> {
+    return this.open(at).matchingUuids(conditions, limit);
   }
   async setHasChildren(at: ShardAddress, uuid: string, hasChildren: boolean): Promise<void> {
     this.open(at).setHasChildren(uuid, hasChildren);

@@ -452,6 +452,56 @@ export class Shard {
     return this.columns.aggregate({ ...q, onlyIds: ids });
   }
 
+  /**
+   * Removes events with everything that hangs off them (raw payload, tag and indicator links,
+   * full text; indicators left with no event go too), all or nothing. Answers what was removed,
+   * as storable events, so a move can write them elsewhere first.
+   */
+  removeMany(uuids: readonly string[]): NewEvent[] {
+    const removed: NewEvent[] = [];
+    const touched = new Set<number>();
+    try {
+      this.sql.transaction(() => {
+        for (const uuid of uuids) {
+          const e = this.get(uuid);
+          const raw = e ? this.getRaw(uuid) : undefined;
+          if (!e || !raw) continue;
+          this.unlinkTags(e.id, e.dateMs, e.tags);
+          for (const ref of e.indicators) {
+            const id = this.indicatorId(ref, e.createdMs);
+            touched.add(id);
+            this.sql.run('DELETE FROM event_indicators WHERE indicator_id = ? AND event_id = ?', [id, e.id]);
+          }
+          this.sql.run('DELETE FROM events_fts WHERE rowid = ?', [e.id]);
+          this.sql.run('DELETE FROM raw WHERE event_id = ?', [e.id]);
+          this.sql.run('DELETE FROM events WHERE id = ?', [e.id]);
+          removed.push({ ...e, raw });
+        }
+        for (const id of touched) {
+          if (!this.sql.one('SELECT 1 FROM event_indicators WHERE indicator_id = ? LIMIT 1', [id])) {
+            this.sql.run('DELETE FROM indicators WHERE id = ?', [id]);
+          }
+        }
+      });
+    } finally {
+      // Indicator rows may be gone, and a rolled-back transaction leaves the caches unsure.
+      this.indicatorIds.clear();
+      this.tagIds.clear();
+    }
+    this.eventCount -= removed.length;
+    for (const e of removed) this.columns.remove(e.id);
+    return removed;
+  }
+
+  /** Every event uuid matching the conditions (bulk delete by search). */
+  matchingUuids(conditions: readonly Condition[], limit: number): string[] {
+    const compiled = compileSearch(conditions, 'date');
+    const where = compiled.where.length ? `WHERE ${compiled.where.join(' AND ')}` : '';
+    return this.sql
+      .all<{ uuid: string }>(`SELECT e.uuid FROM ${compiled.from} ${where} LIMIT ?`, [...compiled.params, limit])
+      .map((r) => r.uuid);
+  }
+
   /** Sort keys of the matching rows, in order (cheap: used to merge pages across shards). */
   searchKeys(q: ShardQuery): RowKey[] {
     const { sql, params } = this.selectSql(q, 'keys');
