@@ -94,4 +94,19 @@ export const shardMigrations: readonly Migration[] = [
       ALTER TABLE indicators ADD COLUMN is_primary INTEGER NOT NULL DEFAULT 1;
     `,
   },
+  {
+    version: 4,
+    name: 'change journal for point-in-time revert',
+    // One row per write: inserts list their event ids, edits and deletes keep the before image.
+    sql: `
+      CREATE TABLE journal (
+        seq INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        op TEXT NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
+        ids TEXT,
+        before TEXT
+      );
+      CREATE INDEX journal_at ON journal(at_ms);
+    `,
+  },
 ];
