@@ -21,7 +21,9 @@ const USAGE = `usage: threatdesk <command>
 
 Environment: PORT, HOST, THREATDESK_DATA_DIR (default ./data), THREATDESK_SHARD_MAX_EVENTS,
 THREATDESK_MAX_BODY_BYTES, THREATDESK_DURABILITY (normal|full), THREATDESK_BOOTSTRAP_ACCOUNT,
-THREATDESK_BOOTSTRAP_TOKEN, THREATDESK_LOG (off to silence request logs).`;
+THREATDESK_BOOTSTRAP_TOKEN, THREATDESK_LOG (off to silence request logs); alerts: THREATDESK_SMTP_URL,
+THREATDESK_SMTP_FROM, THREATDESK_ALERT_TICK_MS, THREATDESK_ALERT_SETTLE_MS, THREATDESK_ALERT_RETRY_MS,
+THREATDESK_ALERT_MAX_ATTEMPTS, THREATDESK_ALERT_TIMEOUT_MS.`;
 
 /** The `threatdesk` command line. Answers the process exit code. */
 export async function main(argv: string[]): Promise<number> {
