@@ -127,3 +127,66 @@ for (const [label, shardMaxEvents] of [
     });
   });
 }
+
+describe('aggregations stay correct after deletes and moves (E09/E10)', () => {
+  for (const shardMaxEvents of [undefined, 5]) {
+    it(`counts neither deleted nor moved-away events, and counts moved-in ones (shards of ${shardMaxEvents ?? 'any size'})`, async () => {
+      const t = makeTestApp(shardMaxEvents ? { shardMaxEvents } : {});
+      const account = await t.account();
+      const a = await createDataset(account, 'A');
+      const b = await createDataset(account, 'B');
+      await bulkCreate(account, a, variedEvents(20, 1000));
+      await bulkCreate(account, b, variedEvents(8, 1100));
+      let inA = await expectInStep(account, a, 'creates (A)');
+      await expectInStep(account, b, 'creates (B)');
+      const newest = [...inA].sort((x, y) => x.uuid.localeCompare(y.uuid));
+
+      // Delete the first and the last event created, and one in the middle.
+      const doomed = [newest[0], newest[10], newest[19]].map((e) => (e as ListedEvent).uuid);
+      const del = await account.call('DELETE', `/events/${a}/delete`, { eventIds: doomed });
+      expect(del.status, JSON.stringify(del.body)).toBe(200);
+      inA = await expectInStep(account, a, 'deletes');
+      expect(inA).toHaveLength(17);
+
+      // Move three events A → B, including the last one left in A.
+      const sorted = [...inA].sort((x, y) => x.uuid.localeCompare(y.uuid));
+      const moving = [sorted[0], sorted[5], sorted[16]].map((e) => (e as ListedEvent).uuid);
+      const move = await account.call('POST', `/events/dataset/${a}/move`, {
+        eventIds: moving,
+        targetDatasetId: b,
+      });
+      expect(move.status, JSON.stringify(move.body)).toBe(200);
+      inA = await expectInStep(account, a, 'a move out (A)');
+      let inB = await expectInStep(account, b, 'a move in (B)');
+      expect(inA).toHaveLength(14);
+      expect(inB).toHaveLength(11);
+      await expectAggregation(account, [a, b], [...inA, ...inB], {
+        by: ['attacker', 'tags'],
+        interval: 'week',
+      });
+
+      // Move them back, then edit and tag them where they landed.
+      const back = inB.filter((e) => moving.includes(e.uuid)).map((e) => e.uuid);
+      expect(back).toHaveLength(3);
+      const moveBack = await account.call('POST', `/events/dataset/${b}/move`, {
+        eventIds: back,
+        targetDatasetId: a,
+      });
+      expect(moveBack.status, JSON.stringify(moveBack.body)).toBe(200);
+      inA = await expectInStep(account, a, 'a move back (A)');
+      inB = await expectInStep(account, b, 'a move back (B)');
+      for (const uuid of inA.filter((e) => back.includes(e.uuid)).map((e) => e.uuid)) {
+        const res = await account.call('PATCH', `/events/${uuid}`, {
+          datasetId: a,
+          attacker: 'Came Back',
+          targetIndustry: 'Mining',
+        });
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        await account.call('POST', `/events/event_tag/${uuid}/create`, { tags: ['returned'] });
+      }
+      inA = await expectInStep(account, a, 'edits after the move back');
+      expect(inA.filter((e) => e.attacker === 'Came Back')).toHaveLength(3);
+      await expectInStep(account, b, 'edits after the move back (B)');
+    });
+  }
+});
