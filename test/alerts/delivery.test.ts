@@ -269,6 +269,37 @@ describe('alert delivery by webhook', () => {
     await run();
     expect(hooks.acceptedEventUuids()).toEqual([...first, ...second]);
   });
+  it('reports a query that cannot run (its dataset was deleted) once, and tries again a minute later', async () => {
+    const ds = (await account.call('POST', '/events/dataset/create', { name: 'Gone soon', isPublic: false }))
+      .body.result.uuid;
+    const q = await account.call('POST', '/events/queries/create', {
+      name: 'in a dataset',
+      query_json: JSON.stringify({ datasetId: [ds] }),
+      alert_enabled: true,
+      alert_rollup_enabled: false,
+      rule_enabled: false,
+    });
+    await webhookAlert(q.body.result.id);
+    expect((await account.call('DELETE', `/events/dataset/${ds}`)).status).toBe(200);
+    const logged: Record<string, unknown>[] = [];
+    const d = new AlertDelivery({
+      stores: t.stores,
+      clock: t.clock,
+      ids: t.ids,
+      config: defaultConfig,
+      transport: { webhook: fetchWebhook(5_000), email: async () => {} },
+      options: { settleMs: 0 },
+      log: (entry) => logged.push(entry),
+    });
+    await d.runDueAlerts({ accountIds: [account.id] });
+    await d.runDueAlerts({ accountIds: [account.id] });
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ msg: 'alert run failed', accountId: account.id });
+    t.clock.advance(60_000);
+    await d.runDueAlerts({ accountIds: [account.id] });
+    expect(logged).toHaveLength(2);
+    expect(hooks.hits).toHaveLength(0);
+  });
 });
 
 describe('alert delivery by email', () => {

@@ -94,6 +94,9 @@ export interface AlertPayload {
   events: ThreatEventView[];
 }
 
+/** How long an alert whose query cannot run waits before the next try. */
+const QUERY_FAILURE_DELAY_MS = 60_000;
+
 const hex = (bytes: ArrayBuffer): string => {
   let out = '';
   for (const b of new Uint8Array(bytes)) out += b.toString(16).padStart(2, '0');
@@ -204,7 +207,15 @@ export class AlertDelivery {
     if (!alert.enabled || !query.alertEnabled || now < alert.nextRunAt || signal.aborted) return;
 
     const ctx = this.ctx(accountId);
-    const { events, complete } = await this.collect(ctx, query, alert.mark, now - this.options.settleMs);
+    let found: { events: ThreatEventView[]; complete: boolean };
+    try {
+      found = await this.collect(ctx, query, alert.mark, now - this.options.settleMs);
+    } catch (err) {
+      // E.g. a dataset the query names was deleted: report it, and try again later rather than every tick.
+      store.enqueue(alert.id, alert.mark, { mark: alert.mark, nextRunAt: now + QUERY_FAILURE_DELAY_MS }, [], now);
+      throw err;
+    }
+    const { events, complete } = found;
     const last = events[events.length - 1];
     const mark = last ? { createdMs: Date.parse(last.createdAt), uuid: last.uuid } : alert.mark;
     const nextRunAt = complete ? now + FREQUENCY_MS[alert.frequency] : now;
