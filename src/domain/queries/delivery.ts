@@ -212,7 +212,13 @@ export class AlertDelivery {
       found = await this.collect(ctx, query, alert.mark, now - this.options.settleMs);
     } catch (err) {
       // E.g. a dataset the query names was deleted: report it, and try again later rather than every tick.
-      store.enqueue(alert.id, alert.mark, { mark: alert.mark, nextRunAt: now + QUERY_FAILURE_DELAY_MS }, [], now);
+      store.enqueue(
+        alert.id,
+        alert.mark,
+        { mark: alert.mark, nextRunAt: now + QUERY_FAILURE_DELAY_MS },
+        [],
+        now,
+      );
       throw err;
     }
     const { events, complete } = found;
