@@ -14,7 +14,7 @@ import { datasetRoutes } from './datasets/index.ts';
 import { renderDocs } from './docs.ts';
 import { errorBody, renderError } from './errors.ts';
 import { eventByIdRoutes, eventRoutes } from './events/index.ts';
-import { lifecycleRoutes } from './events/lifecycle.ts';
+import { lifecycleRoutes, revertRoutes } from './events/lifecycle.ts';
 import { bulkRelationshipAndGraphRoutes, eventLinkRoutes, relatedEventsRoute } from './events/links.ts';
 import { graphqlRoutes } from './graphql/index.ts';
 import { indicatorRoutes } from './indicators/index.ts';
@@ -64,6 +64,7 @@ function cloudforceOne(deps: AppDeps): OpenAPIHono<AppEnv> {
   tagRoutes(api);
   eventLinkRoutes(api);
   lifecycleRoutes(api);
+  revertRoutes(api);
   aggregateRoutes(api);
   graphqlRoutes(api);
   bulkRelationshipAndGraphRoutes(api);

@@ -12,12 +12,18 @@ export interface Config {
   maxBodyBytes: number;
   /** Most events one bulk request may carry. */
   maxBulkEvents: number;
+  /** How far back a dataset can be reverted (E11), in days. */
+  revertWindowDays: number;
+  /** How long a soft-deleted dataset can be restored before it is purged, in days. */
+  datasetRetentionDays: number;
 }
 
 export const defaultConfig: Config = {
   shardMaxEvents: 5_000_000,
   maxBodyBytes: 64 * 1024 * 1024,
   maxBulkEvents: 25_000,
+  revertWindowDays: 30,
+  datasetRetentionDays: 30,
 };
 
 /** What every domain function runs with: who is asking, and the services it may use. */

@@ -18,7 +18,11 @@ export interface Stores {
 }
 
 /** Stores backed by one database factory, with shards in this process. */
-export function createStores(dbs: DatabaseFactory, clock: Clock): Stores & { shards: LocalShardClient } {
+export function createStores(
+  dbs: DatabaseFactory,
+  clock: Clock,
+  options: { journal?: boolean } = {},
+): Stores & { shards: LocalShardClient } {
   const system = new SystemStore(dbs.system());
   const catalogs = new Map<string, Catalog>();
   const links = new Map<string, Links>();
@@ -52,6 +56,6 @@ export function createStores(dbs: DatabaseFactory, clock: Clock): Stores & { sha
       }
       return found;
     },
-    shards: new LocalShardClient(dbs, clock),
+    shards: new LocalShardClient(dbs, clock, options.journal ?? true),
   };
 }

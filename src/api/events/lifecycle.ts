@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { getBookmark, revertDataset } from '../../domain/datasets/revert.ts';
 import { ApiError, invalidInput } from '../../domain/errors.ts';
 import { deleteEvents, moveEvents } from '../../domain/events/lifecycle.ts';
 import type { RawCondition } from '../../domain/events/search.ts';
@@ -104,5 +105,84 @@ export function lifecycleRoutes(app: OpenAPIHono<AppEnv>): void {
         }),
       );
     },
+  );
+}
+
+/** E11 and the bookmark it reads. */
+export function revertRoutes(app: OpenAPIHono<AppEnv>): void {
+  const RevertResult = z
+    .object({
+      datasetId: z.string(),
+      minutesAgo: z.number(),
+      targetTimestamp: z.string(),
+      revertBookmark: z.string(),
+      undoBookmark: z.string().openapi({ description: 'Revert to this bookmark to undo the revert' }),
+      eventsChanged: z.number(),
+    })
+    .openapi('RevertResult');
+  register(
+    app,
+    createRoute({
+      method: 'post',
+      path: `${CF}/events/{dataset_id}/revert-do`,
+      tags,
+      security,
+      summary: 'Revert a dataset to a point in time (E11)',
+      description:
+        'Body: exactly one of {"minutesAgo": n}, {"targetTimestamp": iso} or {"revertBookmark": b}. Every shard of ' +
+        'the dataset returns to its exact state at that moment. The answer carries an undoBookmark: revert to it to ' +
+        'undo this revert. The window is THREATDESK_REVERT_WINDOW_DAYS (default 30).',
+      request: {
+        params,
+        body: {
+          content: {
+            'application/json': {
+              schema: z
+                .object({
+                  minutesAgo: z.number().min(0).optional(),
+                  targetTimestamp: z.string().max(64).optional(),
+                  revertBookmark: z.string().max(65_536).optional(),
+                })
+                .openapi('RevertBody'),
+            },
+          },
+          required: true,
+        },
+      },
+      responses: {
+        200: {
+          description: 'Reverted',
+          content: { 'application/json': { schema: envelopeSchema(RevertResult) } },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) =>
+      reply(await revertDataset(c.get('ctx'), c.req.valid('param').dataset_id, c.req.valid('json'))),
+  );
+  register(
+    app,
+    createRoute({
+      method: 'get',
+      path: `${CF}/events/{dataset_id}/bookmark`,
+      tags,
+      security,
+      summary: "Bookmark of a dataset's current state (for E11)",
+      request: { params },
+      responses: {
+        200: {
+          description: 'The bookmark',
+          content: {
+            'application/json': {
+              schema: envelopeSchema(
+                z.object({ datasetId: z.string(), bookmark: z.string(), timestamp: z.string() }),
+              ),
+            },
+          },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => reply(await getBookmark(c.get('ctx'), c.req.valid('param').dataset_id)),
   );
 }

@@ -216,7 +216,7 @@ function buildEvent(
 const writeLocks = new Map<string, Promise<unknown>>();
 
 /** Runs writes to one dataset one after another, so shard roll-over never races. */
-async function withDatasetLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+export async function withDatasetLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const previous = writeLocks.get(key) ?? Promise.resolve();
   const run = previous.then(fn, fn);
   const settled = run.then(

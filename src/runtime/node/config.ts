@@ -11,6 +11,8 @@ export interface NodeSettings {
   bootstrapAccount: string | undefined;
   bootstrapToken: string | undefined;
   logRequests: boolean;
+  /** Journal every shard write for point-in-time revert (THREATDESK_JOURNAL=off switches it off). */
+  journal: boolean;
   config: Config;
   alerts: AlertSettings;
 }
@@ -64,7 +66,14 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings
       shardMaxEvents: positiveInt(env, 'THREATDESK_SHARD_MAX_EVENTS', defaultConfig.shardMaxEvents),
       maxBodyBytes: positiveInt(env, 'THREATDESK_MAX_BODY_BYTES', defaultConfig.maxBodyBytes),
       maxBulkEvents: positiveInt(env, 'THREATDESK_MAX_BULK_EVENTS', defaultConfig.maxBulkEvents),
+      revertWindowDays: positiveInt(env, 'THREATDESK_REVERT_WINDOW_DAYS', defaultConfig.revertWindowDays),
+      datasetRetentionDays: positiveInt(
+        env,
+        'THREATDESK_DATASET_RETENTION_DAYS',
+        defaultConfig.datasetRetentionDays,
+      ),
     },
+    journal: env.THREATDESK_JOURNAL !== 'off',
   };
 }
 

@@ -29,7 +29,7 @@ export async function startServer(
   const clock = systemClock;
   const ids = new RandomIds(clock);
   const dbs = new FileDatabases(settings.dataDir, { durability: settings.durability });
-  const stores = createStores(dbs, clock);
+  const stores = createStores(dbs, clock, { journal: settings.journal });
   // THREATDESK_LOG=off silences the request log only: unhandled errors still reach stderr.
   const logger: Logger = settings.logRequests
     ? jsonLogger((line) => process.stdout.write(`${line}\n`))

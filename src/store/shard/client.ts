@@ -44,6 +44,13 @@ export interface ShardClient {
     conditions: readonly Condition[],
   ): Promise<{ groups: AggGroup[]; total: number }>;
   setHasChildren(at: ShardAddress, uuid: string, hasChildren: boolean): Promise<void>;
+  /** Journal position of the current state, and of the state at a moment. */
+  bookmark(at: ShardAddress): Promise<number>;
+  positionAt(at: ShardAddress, ms: number): Promise<number>;
+  oldestJournaled(at: ShardAddress): Promise<number | undefined>;
+  /** Undoes every change after a journal position; answers the events changed. */
+  revertTo(at: ShardAddress, position: number): Promise<number>;
+  pruneJournal(at: ShardAddress, beforeMs: number): Promise<number>;
   /** Removes events (and what hangs off them); answers them as storable events. */
   removeMany(at: ShardAddress, uuids: readonly string[]): Promise<NewEvent[]>;
   matchingUuids(at: ShardAddress, conditions: readonly Condition[], limit: number): Promise<string[]>;
@@ -79,6 +86,8 @@ export class LocalShardClient implements ShardClient {
   constructor(
     private readonly dbs: DatabaseFactory,
     private readonly clock: Clock,
+    /** Journal every write for point-in-time revert (on unless switched off). */
+    private readonly journaling = true,
   ) {}
 
   private readonly indicatorStores = new Map<string, ShardIndicators>();
@@ -99,7 +108,12 @@ export class LocalShardClient implements ShardClient {
     const key = `${at.accountId}/${at.shardId}`;
     let shard = this.shards.get(key);
     if (!shard) {
-      shard = new Shard(this.dbs.shard(at.accountId, at.shardId), this.clock, datasetOfShard(at.shardId));
+      shard = new Shard(
+        this.dbs.shard(at.accountId, at.shardId),
+        this.clock,
+        datasetOfShard(at.shardId),
+        this.journaling,
+      );
       this.shards.set(key, shard);
     }
     return shard;
@@ -148,6 +162,21 @@ export class LocalShardClient implements ShardClient {
   }
   async setTags(at: ShardAddress, uuid: string, tags: readonly string[]): Promise<StoredEvent | undefined> {
     return this.open(at).setTags(uuid, tags);
+  }
+  async bookmark(at: ShardAddress): Promise<number> {
+    return this.open(at).bookmark();
+  }
+  async positionAt(at: ShardAddress, ms: number): Promise<number> {
+    return this.open(at).positionAt(ms);
+  }
+  async oldestJournaled(at: ShardAddress): Promise<number | undefined> {
+    return this.open(at).oldestJournaled();
+  }
+  async revertTo(at: ShardAddress, position: number): Promise<number> {
+    return this.open(at).revertTo(position);
+  }
+  async pruneJournal(at: ShardAddress, beforeMs: number): Promise<number> {
+    return this.open(at).pruneJournal(beforeMs);
   }
   async removeMany(at: ShardAddress, uuids: readonly string[]): Promise<NewEvent[]> {
     return this.open(at).removeMany(uuids);

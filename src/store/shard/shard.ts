@@ -145,6 +145,8 @@ export class Shard {
     private readonly clock: Clock,
     /** The dataset this shard belongs to: indicator uuids are derived from it. */
     private readonly datasetId = '',
+    /** Record every write in the change journal (point-in-time revert). */
+    private readonly journaling = true,
   ) {
     migrate(sql, shardMigrations);
     this.eventCount = sql.one<{ n: number }>('SELECT count(*) AS n FROM events')?.n ?? 0;
@@ -161,6 +163,11 @@ export class Shard {
     try {
       this.sql.transaction(() => {
         for (const e of events) this.insertOne(e);
+        this.journal(
+          'insert',
+          events.map((e) => e.id),
+          null,
+        );
       });
       this.eventCount += events.length;
       for (const e of events) this.columns.append(e);
@@ -192,7 +199,7 @@ export class Shard {
       JSON.stringify(e.mitreAttack),
       JSON.stringify(e.mitreCapec),
       JSON.stringify(e.tags),
-      JSON.stringify(e.indicators),
+      JSON.stringify(e.indicators, ['type', 'value']),
       e.targetCountry,
       e.targetIndustry,
       e.tlp,
@@ -322,6 +329,7 @@ export class Shard {
     const updated = this.sql.transaction(() => {
       const before = this.get(uuid);
       if (!before) return undefined;
+      this.journal('update', null, this.images([before.id]));
       const now = patch.updatedMs ?? this.clock.now();
       const after: StoredEvent = { ...before, updatedMs: now };
       for (const key of Object.keys(patch) as (keyof EventPatch)[]) {
@@ -378,6 +386,7 @@ export class Shard {
     return this.sql.transaction(() => {
       const event = this.get(uuid);
       if (!event) return undefined;
+      this.journal('update', null, this.images([event.id]));
       this.updateRawRow(event.id, patch, this.clock.now());
       return this.getRaw(uuid);
     });
@@ -407,6 +416,7 @@ export class Shard {
     const updated = this.sql.transaction(() => {
       const before = this.get(uuid);
       if (!before) return undefined;
+      this.journal('update', null, this.images([before.id]));
       const now = this.clock.now();
       this.unlinkTags(before.id, before.dateMs, before.tags);
       this.linkTags(before.id, before.dateMs, tags);
@@ -425,11 +435,15 @@ export class Shard {
   setHasChildren(uuid: string, hasChildren: boolean): void {
     const id = eventKey(uuid);
     if (id === undefined) return;
-    this.sql.run('UPDATE events SET has_children = ? WHERE id = ? AND uuid = ?', [
-      hasChildren ? 1 : 0,
-      id,
-      uuid,
-    ]);
+    this.sql.transaction(() => {
+      const row = this.sql.one<{ h: number }>(
+        'SELECT has_children AS h FROM events WHERE id = ? AND uuid = ?',
+        [id, uuid],
+      );
+      if (!row || row.h === (hasChildren ? 1 : 0)) return;
+      this.journal('update', null, this.images([id]));
+      this.sql.run('UPDATE events SET has_children = ? WHERE id = ?', [hasChildren ? 1 : 0, id]);
+    });
   }
 
   /**
@@ -454,43 +468,173 @@ export class Shard {
 
   /**
    * Removes events with everything that hangs off them (raw payload, tag and indicator links,
-   * full text; indicators left with no event go too), all or nothing. Answers what was removed,
-   * as storable events, so a move can write them elsewhere first.
+   * full text; indicators left with no event go too), all or nothing, and journals their before
+   * images. Answers what was removed, as storable events, so a move can write them elsewhere.
    */
   removeMany(uuids: readonly string[]): NewEvent[] {
-    const removed: NewEvent[] = [];
-    const touched = new Set<number>();
+    const ids: number[] = [];
+    for (const uuid of uuids) {
+      const id = eventKey(uuid);
+      if (id !== undefined && this.sql.one('SELECT 1 FROM events WHERE id = ? AND uuid = ?', [id, uuid]))
+        ids.push(id);
+    }
+    let removed: NewEvent[] = [];
+    this.sql.transaction(() => {
+      removed = this.images(ids);
+      if (removed.length === 0) return;
+      this.journal('delete', null, removed);
+      this.removePhysical(ids);
+    });
+    return removed;
+  }
+
+  /** Before images of events, as storable events, built by SQL in one statement. */
+  private images(ids: readonly number[]): NewEvent[] {
+    if (ids.length === 0) return [];
+    const rows = this.sql.all<{ image: string }>(
+      `SELECT json_object(
+         'id', e.id, 'uuid', e.uuid, 'dateMs', e.date_ms, 'createdMs', e.created_ms, 'updatedMs', e.updated_ms,
+         'attacker', e.attacker, 'attackerCountry', e.attacker_country, 'category', e.category, 'event', e.event,
+         'indicator', e.indicator, 'indicatorType', e.indicator_type, 'insight', e.insight, 'killChain', e.kill_chain,
+         'mitreAttack', json(e.mitre_attack), 'mitreCapec', json(e.mitre_capec), 'tags', json(e.tags),
+         'indicators', json(e.indicators), 'targetCountry', e.target_country, 'targetIndustry', e.target_industry,
+         'tlp', e.tlp, 'releasabilityId', e.releasability_id, 'rawId', e.raw_id,
+         'hasChildren', CASE WHEN e.has_children = 1 THEN json('true') ELSE json('false') END,
+         'source', json(e.source),
+         'raw', json_object('rawId', r.raw_id, 'source', r.source, 'tlp', r.tlp, 'data', json(r.data),
+                            'createdMs', r.created_ms, 'updatedMs', r.updated_ms)
+       ) AS image
+       FROM events e JOIN raw r ON r.event_id = e.id
+       WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY e.id`,
+      [JSON.stringify(ids)],
+    );
+    return rows.map((r) => JSON.parse(r.image) as NewEvent);
+  }
+
+  /**
+   * Deletes events and everything that hangs off them with a handful of set-based statements
+   * (a revert of 100,000 inserts is one pass, not 100,000), without journaling.
+   */
+  private removePhysical(ids: readonly number[]): void {
+    if (ids.length === 0) return;
+    const list = JSON.stringify(ids);
+    const touched = this.sql
+      .all<{ id: number }>(
+        "SELECT DISTINCT indicator_id AS id FROM event_indicators WHERE indicator_id IN (SELECT i.id FROM events e, json_each(e.indicators) j JOIN indicators i ON i.value = j.value ->> '$.value' AND i.type = j.value ->> '$.type' WHERE e.id IN (SELECT value FROM json_each(?)))",
+        [list],
+      )
+      .map((r) => r.id);
+    this.sql.run(
+      `DELETE FROM event_tags WHERE (tag_id, date_ms, event_id) IN (
+         SELECT t.id, e.date_ms, e.id FROM events e, json_each(e.tags) j JOIN tag_names t ON t.name = j.value
+         WHERE e.id IN (SELECT value FROM json_each(?)))`,
+      [list],
+    );
+    this.sql.run(
+      `DELETE FROM event_indicators WHERE indicator_id IN (SELECT value FROM json_each(?))
+         AND event_id IN (SELECT value FROM json_each(?))`,
+      [JSON.stringify(touched), list],
+    );
+    this.sql.run('DELETE FROM events_fts WHERE rowid IN (SELECT value FROM json_each(?))', [list]);
+    this.sql.run('DELETE FROM raw WHERE event_id IN (SELECT value FROM json_each(?))', [list]);
+    const { changes } = this.sql.run('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))', [
+      list,
+    ]);
+    this.sql.run(
+      `DELETE FROM indicators WHERE id IN (SELECT value FROM json_each(?))
+         AND NOT EXISTS (SELECT 1 FROM event_indicators ei WHERE ei.indicator_id = indicators.id)`,
+      [JSON.stringify(touched)],
+    );
+    this.eventCount -= changes;
+    this.indicatorIds.clear();
+    this.tagCounts.clear();
+    for (const id of ids) this.columns.remove(id);
+  }
+
+  /** Appends one journal row (a no-op when journaling is off). */
+  private journal(
+    op: 'insert' | 'update' | 'delete',
+    ids: readonly number[] | null,
+    before: readonly NewEvent[] | null,
+  ): void {
+    if (!this.journaling) return;
+    this.sql.run('INSERT INTO journal (at_ms, op, ids, before) VALUES (?, ?, ?, ?)', [
+      this.clock.now(),
+      op,
+      ids ? JSON.stringify(ids) : null,
+      before ? JSON.stringify(before) : null,
+    ]);
+  }
+
+  /** The journal position of the current state (0 for a shard never written). */
+  bookmark(): number {
+    return this.sql.one<{ s: number | null }>('SELECT max(seq) AS s FROM journal')?.s ?? 0;
+  }
+
+  /** The journal position of the state at a moment: the last change at or before it. */
+  positionAt(ms: number): number {
+    return (
+      this.sql.one<{ s: number | null }>('SELECT max(seq) AS s FROM journal WHERE at_ms <= ?', [ms])?.s ?? 0
+    );
+  }
+
+  /** The time of the oldest change still journaled (the revert window starts there). */
+  oldestJournaled(): number | undefined {
+    return this.sql.one<{ t: number | null }>('SELECT min(at_ms) AS t FROM journal')?.t ?? undefined;
+  }
+
+  /**
+   * Brings the shard back to its state at journal position `position`: undoes every later
+   * change, newest first, in one transaction. The undo is journaled like any write, so a later
+   * revert to the position before this one undoes the revert. Answers the events changed.
+   */
+  revertTo(position: number): number {
+    let changed = 0;
     try {
       this.sql.transaction(() => {
-        for (const uuid of uuids) {
-          const e = this.get(uuid);
-          const raw = e ? this.getRaw(uuid) : undefined;
-          if (!e || !raw) continue;
-          this.unlinkTags(e.id, e.dateMs, e.tags);
-          for (const ref of e.indicators) {
-            const id = this.indicatorId(ref, e.createdMs);
-            touched.add(id);
-            this.sql.run('DELETE FROM event_indicators WHERE indicator_id = ? AND event_id = ?', [id, e.id]);
-          }
-          this.sql.run('DELETE FROM events_fts WHERE rowid = ?', [e.id]);
-          this.sql.run('DELETE FROM raw WHERE event_id = ?', [e.id]);
-          this.sql.run('DELETE FROM events WHERE id = ?', [e.id]);
-          removed.push({ ...e, raw });
-        }
-        for (const id of touched) {
-          if (!this.sql.one('SELECT 1 FROM event_indicators WHERE indicator_id = ? LIMIT 1', [id])) {
-            this.sql.run('DELETE FROM indicators WHERE id = ?', [id]);
+        const entries = this.sql.all<{ seq: number; op: string; ids: string | null; before: string | null }>(
+          'SELECT seq, op, ids, before FROM journal WHERE seq > ? ORDER BY seq DESC',
+          [position],
+        );
+        for (const entry of entries) {
+          if (entry.op === 'insert') {
+            const ids = (JSON.parse(entry.ids ?? '[]') as number[]).filter((id) => this.exists(id));
+            const images = this.images(ids);
+            if (images.length) this.journal('delete', null, images);
+            this.removePhysical(ids);
+            changed += ids.length;
+          } else {
+            // update or delete: put the before images back in place of what is there now.
+            const images = JSON.parse(entry.before ?? '[]') as NewEvent[];
+            const present = images.map((e) => e.id).filter((id) => this.exists(id));
+            const current = this.images(present);
+            const absent = images.map((e) => e.id).filter((id) => !present.includes(id));
+            if (current.length) this.journal('update', null, current);
+            if (absent.length) this.journal('insert', absent, null);
+            this.removePhysical(present);
+            for (const e of images) this.insertOne(e);
+            this.eventCount += images.length;
+            changed += images.length;
           }
         }
       });
     } finally {
-      // Indicator rows may be gone, and a rolled-back transaction leaves the caches unsure.
-      this.indicatorIds.clear();
       this.tagIds.clear();
+      this.tagCounts.clear();
+      this.indicatorIds.clear();
+      this.columns.invalidate();
+      this.eventCount = this.sql.one<{ n: number }>('SELECT count(*) AS n FROM events')?.n ?? 0;
     }
-    this.eventCount -= removed.length;
-    for (const e of removed) this.columns.remove(e.id);
-    return removed;
+    return changed;
+  }
+
+  /** Forgets journal entries older than the revert window. */
+  pruneJournal(beforeMs: number): number {
+    return this.sql.run('DELETE FROM journal WHERE at_ms < ?', [beforeMs]).changes;
+  }
+
+  private exists(id: number): boolean {
+    return this.sql.one('SELECT 1 FROM events WHERE id = ?', [id]) !== undefined;
   }
 
   /** Every event uuid matching the conditions (bulk delete by search). */
@@ -498,7 +642,10 @@ export class Shard {
     const compiled = compileSearch(conditions, 'date');
     const where = compiled.where.length ? `WHERE ${compiled.where.join(' AND ')}` : '';
     return this.sql
-      .all<{ uuid: string }>(`SELECT e.uuid FROM ${compiled.from} ${where} LIMIT ?`, [...compiled.params, limit])
+      .all<{ uuid: string }>(`SELECT e.uuid FROM ${compiled.from} ${where} LIMIT ?`, [
+        ...compiled.params,
+        limit,
+      ])
       .map((r) => r.uuid);
   }
 
