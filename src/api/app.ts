@@ -38,7 +38,7 @@ function cloudforceOne(deps: AppDeps): OpenAPIHono<AppEnv> {
   const api = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
-        const where = result.target === 'json' ? '' : `${result.target}.`;
+        const where = result.target === 'json' ? '' : result.target;
         throw new ApiError('invalidInput', formatIssues(result.error.issues, where));
       }
     },
