@@ -4,7 +4,7 @@ import type { ThreatEventView } from '../events/events.ts';
 import type { IndicatorView } from '../indicators/indicators.ts';
 import { stixPattern } from './patterns.ts';
 import { tlpMarking } from './tlp.ts';
-import { stixId } from './uuid5.ts';
+import { sharedStixId, stixId } from './uuid5.ts';
 
 /** One STIX 2.1 object, as JSON. */
 export interface StixObject {
@@ -33,7 +33,7 @@ export function producerIdentity(accountId: string): StixObject {
   return {
     type: 'identity',
     spec_version: '2.1',
-    id: stixId('identity', `producer/${accountId}`),
+    id: sharedStixId('identity', `producer/${accountId}`),
     created: SHARED_TIMESTAMP,
     modified: SHARED_TIMESTAMP,
     name: `threatdesk account ${accountId}`,
@@ -72,7 +72,7 @@ function sectorIdentity(industry: string): StixObject | undefined {
   return {
     type: 'identity',
     spec_version: '2.1',
-    id: stixId('identity', `sector/${sector}`),
+    id: sharedStixId('identity', `sector/${sector}`),
     created: SHARED_TIMESTAMP,
     modified: SHARED_TIMESTAMP,
     name: industry.trim(),
@@ -85,7 +85,7 @@ function threatActor(accountId: string, producer: string, name: string): StixObj
   return {
     type: 'threat-actor',
     spec_version: '2.1',
-    id: stixId('threat-actor', `${accountId}/${name.trim().toLowerCase()}`),
+    id: sharedStixId('threat-actor', `${accountId}/${name.trim().toLowerCase()}`),
     created_by_ref: producer,
     created: SHARED_TIMESTAMP,
     modified: SHARED_TIMESTAMP,
@@ -140,7 +140,7 @@ export function eventObjects(accountId: string, e: ThreatEventView): ExportedObj
   });
   const relate = (source: StixObject, kind: string, target: StixObject) => {
     own.push({
-      ...base('relationship', `${source.id}/${kind}/${target.id}`),
+      ...base('relationship', `${kind}/${source.id.slice(-36)}/${target.id.slice(-36)}`),
       relationship_type: kind,
       source_ref: source.id,
       target_ref: target.id,

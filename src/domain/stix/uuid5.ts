@@ -12,6 +12,9 @@ function rotl(x: number, n: number): number {
   return (x << n) | (x >>> (32 - n));
 }
 
+/** The message schedule, reused by every call (sha1 is synchronous, so never shared). */
+const SCHEDULE = new Uint32Array(80);
+
 /** SHA-1 of bytes (FIPS 180-4). Used only for name-based ids, never for security. */
 export function sha1(data: Uint8Array): Uint8Array {
   const bitLength = data.length * 8;
@@ -26,7 +29,7 @@ export function sha1(data: Uint8Array): Uint8Array {
   let h2 = 0x98badcfe;
   let h3 = 0x10325476;
   let h4 = 0xc3d2e1f0;
-  const w = new Uint32Array(80);
+  const w = SCHEDULE;
   for (let block = 0; block < padded.length; block += 64) {
     for (let i = 0; i < 16; i++) w[i] = view.getUint32(block + i * 4);
     for (let i = 16; i < 80; i++) {
@@ -83,10 +86,12 @@ function uuidBytes(uuid: string): Uint8Array {
 }
 
 const encoder = new TextEncoder();
+const DEFAULT_NS = uuidBytes(THREATDESK_NAMESPACE);
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** The version 5 UUID of `name` in `namespace` (lower-case, hyphenated). */
 export function uuidv5(name: string, namespace = THREATDESK_NAMESPACE): string {
-  const ns = uuidBytes(namespace);
+  const ns = namespace === THREATDESK_NAMESPACE ? DEFAULT_NS : uuidBytes(namespace);
   const bytes = encoder.encode(name);
   const input = new Uint8Array(ns.length + bytes.length);
   input.set(ns);
@@ -95,11 +100,26 @@ export function uuidv5(name: string, namespace = THREATDESK_NAMESPACE): string {
   hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
   hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
   let hex = '';
-  for (const b of hash) hex += b.toString(16).padStart(2, '0');
+  for (const b of hash) hex += HEX[b];
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** A STIX identifier `<type>--<uuidv5 of the name>`. */
 export function stixId(type: string, name: string): string {
   return `${type}--${uuidv5(`${type}:${name}`)}`;
+}
+
+const SHARED_IDS = new Map<string, string>();
+const MAX_SHARED_IDS = 10_000;
+
+/** stixId for names that recur (producer, actors, sectors): remembered, up to a bound. */
+export function sharedStixId(type: string, name: string): string {
+  const key = `${type}:${name}`;
+  let id = SHARED_IDS.get(key);
+  if (id === undefined) {
+    id = stixId(type, name);
+    if (SHARED_IDS.size >= MAX_SHARED_IDS) SHARED_IDS.clear();
+    SHARED_IDS.set(key, id);
+  }
+  return id;
 }
