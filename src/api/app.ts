@@ -10,7 +10,7 @@ import { aggregateRoutes } from './analytics/index.ts';
 import { type AppEnv, requireToken } from './auth.ts';
 import { lookupRoutes } from './catalogs/index.ts';
 import { eventCategoryRoutes } from './categories/index.ts';
-import { datasetRoutes } from './datasets/index.ts';
+import { datasetRetentionRoutes, datasetRoutes } from './datasets/index.ts';
 import { renderDocs } from './docs.ts';
 import { errorBody, renderError } from './errors.ts';
 import { eventByIdRoutes, eventRoutes } from './events/index.ts';
@@ -57,6 +57,7 @@ function cloudforceOne(deps: AppDeps): OpenAPIHono<AppEnv> {
     }),
   );
   datasetRoutes(api);
+  datasetRetentionRoutes(api);
   eventRoutes(api);
   // Literal /events/<word> paths must be registered before /events/{event_id}.
   lookupRoutes(api);

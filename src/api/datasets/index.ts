@@ -6,6 +6,7 @@ import {
   getDataset,
   listDatasets,
 } from '../../domain/datasets/datasets.ts';
+import { listDatasetsWithRetention, purgeDataset, undeleteDataset } from '../../domain/datasets/retention.ts';
 import type { AppEnv } from '../auth.ts';
 import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
 import { QueryParams } from '../query.ts';
@@ -48,9 +49,14 @@ export function datasetRoutes(app: OpenAPIHono<AppEnv>): void {
       ],
       responses: ok(z.array(DatasetSchema), 'The datasets of the account'),
     }),
-    (c) => {
+    async (c) => {
       const q = new QueryParams(c.req.url);
-      return reply(listDatasets(c.get('ctx'), { includeDeleted: q.boolean('includeDeleted') ?? false }), 200);
+      return reply(
+        await listDatasetsWithRetention(c.get('ctx'), {
+          includeDeleted: q.boolean('includeDeleted') ?? false,
+        }),
+        200,
+      );
     },
   );
   register(
@@ -107,5 +113,41 @@ export function datasetRoutes(app: OpenAPIHono<AppEnv>): void {
       responses: ok(z.object({ name: z.string(), uuid: z.string() }), 'The deleted dataset'),
     }),
     (c) => reply(deleteDataset(c.get('ctx'), c.req.valid('param').dataset_id), 200),
+  );
+}
+
+/** Restore and purge of soft-deleted datasets (threatdesk extensions, documented). */
+export function datasetRetentionRoutes(app: OpenAPIHono<AppEnv>): void {
+  const params = z.object({ account_id: AccountParam, dataset_id: DatasetIdParam });
+  register(
+    app,
+    createRoute({
+      method: 'post',
+      path: `${CF}/events/dataset/{dataset_id}/undelete`,
+      tags,
+      security,
+      summary: 'Restore a soft-deleted dataset',
+      description:
+        'Brings back a dataset deleted with E42, with all its events, within THREATDESK_DATASET_RETENTION_DAYS ' +
+        '(default 30); after that it is purged. 409 when another live dataset has taken its name.',
+      request: { params },
+      responses: ok(DatasetSchema, 'The restored dataset'),
+    }),
+    async (c) => reply(await undeleteDataset(c.get('ctx'), c.req.valid('param').dataset_id), 200),
+  );
+  register(
+    app,
+    createRoute({
+      method: 'post',
+      path: `${CF}/events/dataset/{dataset_id}/purge`,
+      tags,
+      security,
+      summary: 'Erase a soft-deleted dataset now',
+      description:
+        'Erases a dataset already deleted with E42, and its events, for good (no undelete afterwards).',
+      request: { params },
+      responses: ok(z.object({ uuid: z.string(), purged: z.literal(true) }), 'Purged'),
+    }),
+    async (c) => reply(await purgeDataset(c.get('ctx'), c.req.valid('param').dataset_id), 200),
   );
 }

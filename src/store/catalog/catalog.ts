@@ -145,6 +145,30 @@ export class Catalog {
     ]);
   }
 
+  undeleteDataset(uuid: string, now: number): void {
+    this.sql.run('UPDATE datasets SET deleted_at = NULL, updated_at = ? WHERE uuid = ?', [now, uuid]);
+  }
+
+  /** Soft-deleted datasets deleted before a moment (due for purging). */
+  datasetsDeletedBefore(ms: number): DatasetRecord[] {
+    return this.sql
+      .all<DatasetRow>('SELECT * FROM datasets WHERE deleted_at IS NOT NULL AND deleted_at < ?', [ms])
+      .map(toDataset);
+  }
+
+  /** Forgets a dataset, its shard registry and the links of its events (the shard files are dropped apart). */
+  forgetDataset(uuid: string): void {
+    this.sql.transaction(() => {
+      this.sql.run('DELETE FROM event_references WHERE from_dataset = ? OR to_dataset = ?', [uuid, uuid]);
+      this.sql.run('DELETE FROM event_relationships WHERE parent_dataset = ? OR child_dataset = ?', [
+        uuid,
+        uuid,
+      ]);
+      this.sql.run('DELETE FROM shards WHERE dataset_id = ?', [uuid]);
+      this.sql.run('DELETE FROM datasets WHERE uuid = ?', [uuid]);
+    });
+  }
+
   softDeleteDataset(uuid: string, now: number): void {
     this.sql.run('UPDATE datasets SET deleted_at = ?, updated_at = ? WHERE uuid = ?', [now, now, uuid]);
   }

@@ -51,6 +51,8 @@ export interface ShardClient {
   /** Undoes every change after a journal position; answers the events changed. */
   revertTo(at: ShardAddress, position: number): Promise<number>;
   pruneJournal(at: ShardAddress, beforeMs: number): Promise<number>;
+  /** Deletes a shard's storage for good (a purged dataset). */
+  drop(at: ShardAddress): Promise<void>;
   /** Removes events (and what hangs off them); answers them as storable events. */
   removeMany(at: ShardAddress, uuids: readonly string[]): Promise<NewEvent[]>;
   matchingUuids(at: ShardAddress, conditions: readonly Condition[], limit: number): Promise<string[]>;
@@ -162,6 +164,12 @@ export class LocalShardClient implements ShardClient {
   }
   async setTags(at: ShardAddress, uuid: string, tags: readonly string[]): Promise<StoredEvent | undefined> {
     return this.open(at).setTags(uuid, tags);
+  }
+  async drop(at: ShardAddress): Promise<void> {
+    const key = `${at.accountId}/${at.shardId}`;
+    this.shards.delete(key);
+    this.indicatorStores.delete(key);
+    this.dbs.dropShard(at.accountId, at.shardId);
   }
   async bookmark(at: ShardAddress): Promise<number> {
     return this.open(at).bookmark();
