@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../../domain/clock.ts';
 import { defaultConfig } from '../../domain/context.ts';
@@ -5,6 +6,7 @@ import { RandomIds } from '../../domain/ids.ts';
 import { seedActors } from '../../domain/tags/seed.ts';
 import { createToken } from '../../domain/tokens.ts';
 import { createStores } from '../../store/stores.ts';
+import { backup, restore } from './backup.ts';
 import { readSettings } from './config.ts';
 import { startServer } from './server.ts';
 import { FileDatabases } from './sqlite.ts';
@@ -18,6 +20,9 @@ const USAGE = `usage: threatdesk <command>
   token revoke <token-id>                 revoke a token
   seed actors --account <id>              create or update one tag per threat actor (MISP galaxy) in
                                           the "Threat Actor" tag category; safe to run again
+  backup <dir>                            consistent online backup of every database (server may run)
+  restore <dir>                           restore a backup into THREATDESK_DATA_DIR (server stopped;
+                                          the old data is kept aside as <data>.before-restore-<time>)
 
 Environment: PORT, HOST, THREATDESK_DATA_DIR (default ./data), THREATDESK_SHARD_MAX_EVENTS,
 THREATDESK_MAX_BODY_BYTES, THREATDESK_DURABILITY (normal|full), THREATDESK_BOOTSTRAP_ACCOUNT,
@@ -43,6 +48,28 @@ export async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
     return -1;
+  }
+  if (command === 'backup' || command === 'restore') {
+    if (!sub) {
+      console.error(`${command}: give the backup folder (threatdesk ${command} <dir>)`);
+      return 2;
+    }
+    const dir = path.resolve(sub);
+    try {
+      if (command === 'backup') {
+        const manifest = await backup(settings.dataDir, dir, (line) => console.log(line));
+        console.log(`backup of ${manifest.files.length} database(s) written to ${dir}`);
+      } else {
+        const { movedAside } = restore(dir, settings.dataDir, (line) => console.log(line));
+        console.log(
+          `restored ${dir} into ${settings.dataDir}${movedAside ? ` (previous data kept in ${movedAside})` : ''}`,
+        );
+      }
+      return 0;
+    } catch (err) {
+      console.error((err as Error).message);
+      return 1;
+    }
   }
   if (command === 'seed') {
     if (sub !== 'actors') {

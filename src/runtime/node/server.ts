@@ -7,6 +7,7 @@ import { RandomIds } from '../../domain/ids.ts';
 import { AlertDelivery, fetchWebhook } from '../../domain/queries/delivery.ts';
 import { createToken, ensureToken, newAccountId } from '../../domain/tokens.ts';
 import { createStores } from '../../store/stores.ts';
+import { lockDataDir } from './backup.ts';
 import type { NodeSettings } from './config.ts';
 import { AlertScheduler } from './scheduler.ts';
 import { sendMail } from './smtp.ts';
@@ -29,6 +30,7 @@ export async function startServer(
   const clock = systemClock;
   const ids = new RandomIds(clock);
   const dbs = new FileDatabases(settings.dataDir, { durability: settings.durability });
+  const unlock = lockDataDir(settings.dataDir);
   const stores = createStores(dbs, clock, { journal: settings.journal });
   // THREATDESK_LOG=off silences the request log only: unhandled errors still reach stderr.
   const logger: Logger = settings.logRequests
@@ -99,6 +101,7 @@ export async function startServer(
         server.close(() => {
           void schedulerStopped.then(() => {
             dbs.closeAll();
+            unlock();
             resolve();
           });
         });
