@@ -296,6 +296,21 @@ export class Shard {
     }
   }
 
+  /**
+   * Deletes the indicators among `refs` that no event carries any more, as removing events
+   * does: an edit that replaces an event's indicator leaves no indicator without events behind.
+   */
+  private dropUnlinkedIndicators(refs: readonly IndicatorRef[], now: number): void {
+    for (const ref of refs) {
+      const id = this.indicatorId(ref, now);
+      const { changes } = this.sql.run(
+        'DELETE FROM indicators WHERE id = ? AND NOT EXISTS (SELECT 1 FROM event_indicators WHERE indicator_id = ?)',
+        [id, id],
+      );
+      if (changes > 0) this.indicatorIds.delete(`${ref.type}\u0000${ref.value}`);
+    }
+  }
+
   /** One event by uuid. */
   get(uuid: string): StoredEvent | undefined {
     const id = eventKey(uuid);
@@ -371,6 +386,7 @@ export class Shard {
       if (JSON.stringify(after.indicators) !== JSON.stringify(before.indicators)) {
         this.unlinkIndicators(before.id, before.indicators, now);
         this.linkIndicators(before.id, after.indicators, now);
+        this.dropUnlinkedIndicators(before.indicators, now);
       }
       this.sql.run('DELETE FROM events_fts WHERE rowid = ?', [before.id]);
       this.sql.run(INSERT_FTS, [before.id, after.event, after.insight ?? '', ftsIndicatorText(after)]);
