@@ -308,9 +308,11 @@ function dedupe(sorted: readonly Listed[]): Listed[] {
 }
 
 /**
- * Distinct indicators matching a filter. Without link filters each indicator is counted in the
- * shard that saw it first; with them (tags, related events) a copy may match where the first
- * did not, so the uuids of multi-shard datasets are gathered and counted once.
+ * Distinct indicators matching a filter. A one-shard dataset counts its rows; a dataset spread
+ * over several shards gathers the uuids and counts each once. The first-sighting marks
+ * (is_primary) are not enough there: with link filters (tags, related events) a copy may match
+ * where the first did not, and once the events that carried an indicator in its first shard
+ * are deleted or reverted away, the copies left in later shards are all secondary.
  */
 async function countDistinct(
   ctx: Ctx,
@@ -319,12 +321,10 @@ async function countDistinct(
 ): Promise<number> {
   const perDataset = new Map<string, string[]>();
   for (const s of shards) perDataset.set(s.datasetId, [...(perDataset.get(s.datasetId) ?? []), s.shardId]);
-  const linkFiltered = filter.tags !== undefined || filter.relatedEvents !== undefined;
   let total = 0;
   for (const shardIds of perDataset.values()) {
-    if (shardIds.length === 1 || !linkFiltered) {
-      for (const id of shardIds)
-        total += await ctx.stores.shards.countIndicators(addr(ctx, id), filter, true);
+    if (shardIds.length === 1) {
+      total += await ctx.stores.shards.countIndicators(addr(ctx, shardIds[0] as string), filter);
       continue;
     }
     const uuids = new Set<string>();
