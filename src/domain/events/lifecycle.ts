@@ -59,6 +59,16 @@ export async function moveEvents(
     throw invalidInput('targetDatasetId: the events are already in that dataset');
   const { byShard, missing } = await placeEvents(ctx, source, input.eventIds);
   if (missing.length > 0) throw invalidInput(missing);
+  // A revert of the source can bring back events that were moved out: the target may hold them.
+  const already = (await placeEvents(ctx, target, input.eventIds)).byShard;
+  const clash = new Set([...already.values()].flat());
+  if (clash.size > 0) {
+    throw invalidInput(
+      input.eventIds.flatMap((uuid, i) =>
+        clash.delete(uuid) ? [`eventIds[${i}]: event ${uuid} is already in dataset ${target.uuid}`] : [],
+      ),
+    );
+  }
   const links = ctx.stores.links(ctx.accountId);
   let moved = 0;
   for (const [shardId, uuids] of byShard) {
