@@ -172,6 +172,20 @@ export class TestServer {
     }
   }
 
+  /** Sends a signal (SIGKILL by default: no shutdown at all) and waits for the process to be gone. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    const child = this.child;
+    const exited = this.exited;
+    if (!child || !exited) return null;
+    child.kill(signal);
+    try {
+      return await exited;
+    } finally {
+      this.child = undefined;
+      this.exited = undefined;
+    }
+  }
+
   /** Stops (SIGTERM) and starts again on the same port and data directory; answers the exit code. */
   async restart(): Promise<number | null> {
     const code = await this.stop();
