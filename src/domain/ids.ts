@@ -53,8 +53,7 @@ export class RandomIds implements IdGenerator {
       this.seq = Math.floor(Math.random() * 256);
     }
     this.lastMs = ms;
-    const rand = new Uint8Array(8);
-    crypto.getRandomValues(rand);
+    const rand = this.randomBytes(8);
     const msHex = ms.toString(16).padStart(12, '0');
     const randA = ((this.seq << 2) | ((rand[0] ?? 0) & 3)).toString(16).padStart(3, '0');
     const variant = (((rand[1] ?? 0) & 0x3f) | 0x80).toString(16).padStart(2, '0');
@@ -64,7 +63,27 @@ export class RandomIds implements IdGenerator {
   }
 
   uuid(): string {
-    return crypto.randomUUID();
+    // RFC 4122 version 4 from the pooled random bytes (crypto.randomUUID costs a call into the OS each time).
+    const b = this.randomBytes(16);
+    b[6] = ((b[6] ?? 0) & 0x0f) | 0x40;
+    b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
+    const h = hex(b);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  private pool = new Uint8Array(0);
+  private poolAt = 0;
+
+  /** Cryptographically random bytes, drawn from a pool refilled 4 KiB at a time. */
+  private randomBytes(n: number): Uint8Array {
+    if (this.poolAt + n > this.pool.length) {
+      this.pool = new Uint8Array(4096);
+      crypto.getRandomValues(this.pool);
+      this.poolAt = 0;
+    }
+    const out = this.pool.subarray(this.poolAt, this.poolAt + n);
+    this.poolAt += n;
+    return out;
   }
 
   secret(bytes: number): string {

@@ -21,8 +21,9 @@ export interface Stores {
 export function createStores(
   dbs: DatabaseFactory,
   clock: Clock,
-  options: { journal?: boolean } = {},
-): Stores & { shards: LocalShardClient } {
+  /** `shards`: another transport for shards (the Node server's storage thread); in-process by default. */
+  options: { journal?: boolean; shards?: ShardClient } = {},
+): Stores {
   const system = new SystemStore(dbs.system());
   const catalogs = new Map<string, Catalog>();
   const links = new Map<string, Links>();
@@ -56,6 +57,6 @@ export function createStores(
       }
       return found;
     },
-    shards: new LocalShardClient(dbs, clock, options.journal ?? true),
+    shards: options.shards ?? new LocalShardClient(dbs, clock, options.journal ?? true),
   };
 }
