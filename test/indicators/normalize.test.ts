@@ -152,7 +152,10 @@ describe('indicator values as users write them', () => {
     expect(one.result.indicators[0]?.createdAt).toBe(inFirst[0]?.createdAt);
     const counted = await listIndicators(account, `datasetIds=${first}&includeTotalCount=true`);
     expect(counted.result.pagination.total_count).toBe(1);
-    const agg = await account.call('GET', `/events/indicators/aggregate?datasetIds=${first}&aggregateBy=value`);
+    const agg = await account.call(
+      'GET',
+      `/events/indicators/aggregate?datasetIds=${first}&aggregateBy=value`,
+    );
     expect(agg.body.result.aggregations).toEqual([{ value: 'shared.example', count: 1 }]);
     // Every shard's record carries the same uuid, and together they link every event.
     expect(

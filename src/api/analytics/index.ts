@@ -11,11 +11,9 @@ import { AccountParam, CF, queryParam } from '../schemas.ts';
 const AggregateResultSchema = z
   .object({
     aggregateBy: z.string().openapi({ example: 'attacker,targetIndustry' }),
-    aggregations: z
-      .array(z.record(z.string(), z.union([z.string(), z.number(), z.null()])))
-      .openapi({
-        example: [{ attacker: 'APT28', targetIndustry: 'Government', date: '2025-03-01', count: 42 }],
-      }),
+    aggregations: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.null()]))).openapi({
+      example: [{ attacker: 'APT28', targetIndustry: 'Government', date: '2025-03-01', count: 42 }],
+    }),
     total: z.number().openapi({ description: 'Events aggregated' }),
     groupCount: z.number().openapi({ description: 'Groups before limit' }),
     dateRange: z.object({ startDate: z.string().optional(), endDate: z.string().optional() }),
