@@ -618,18 +618,40 @@ export async function aggregateIndicators(
   }
   const groups = new Map<string, { key: string[]; count: number }>();
   let total = 0;
-  for (const s of shardsOfDatasets(ctx, datasets)) {
-    for (const g of await ctx.stores.shards.aggregateIndicators(
-      addr(ctx, s.shardId),
-      by as ('indicatorType' | 'value')[],
-      measure,
-      filter,
-    )) {
-      const k = JSON.stringify(g.key);
-      const found = groups.get(k);
-      if (found) found.count += g.count;
-      else groups.set(k, { ...g });
-      total += g.count;
+  const add = (key: string[], count: number) => {
+    const k = JSON.stringify(key);
+    const found = groups.get(k);
+    if (found) found.count += count;
+    else groups.set(k, { key, count });
+    total += count;
+  };
+  const byDataset = new Map<string, string[]>();
+  for (const s of shardsOfDatasets(ctx, datasets))
+    byDataset.set(s.datasetId, [...(byDataset.get(s.datasetId) ?? []), s.shardId]);
+  for (const shardIds of byDataset.values()) {
+    if (measure === 'indicators' && shardIds.length > 1) {
+      // Later shards keep copies of an indicator (same uuid): count each indicator of the dataset once.
+      const seen = new Map<string, string[]>();
+      for (const id of shardIds) {
+        for (const rec of await ctx.stores.shards.listIndicators(addr(ctx, id), filter, { limit: -1 })) {
+          seen.set(
+            rec.uuid,
+            by.map((b) => (b === 'value' ? rec.value : rec.type)),
+          );
+        }
+      }
+      for (const key of seen.values()) add(key, 1);
+      continue;
+    }
+    for (const id of shardIds) {
+      for (const g of await ctx.stores.shards.aggregateIndicators(
+        addr(ctx, id),
+        by as ('indicatorType' | 'value')[],
+        measure,
+        filter,
+      )) {
+        add(g.key, g.count);
+      }
     }
   }
   const top = [...groups.values()]

@@ -207,8 +207,6 @@ export class ShardIndicators {
     const { where, params } = compileFilter(filter);
     const cols = by.map((b) => (b === 'value' ? 'i.value' : 'i.type'));
     let from = 'indicators i';
-    // Counting indicators: the copies later shards keep of an earlier shard's indicator do not count again.
-    if (measure === 'indicators') where.push('i.is_primary = 1');
     if (measure === 'relationships') {
       from =
         'indicators i JOIN event_indicators ei ON ei.indicator_id = i.id JOIN events e ON e.id = ei.event_id';
