@@ -174,5 +174,17 @@ describe('indicator values as users write them', () => {
     expect(other.result.indicators[0]?.uuid).not.toBe(uuid);
     const both = await listIndicators(account, `datasetIds=${first}&datasetIds=${second}`);
     expect(new Set(both.result.indicators.map((i) => i.datasetId))).toEqual(new Set([first, second]));
+    // Still one indicator once the events of the shard that saw it first are gone.
+    const gone = await account.call('DELETE', `/events/${first}/delete`, {
+      eventIds: inFirst.slice(0, 3).map((e) => e.uuid),
+    });
+    expect(gone.body.result).toBe(3);
+    const after = await account.call(
+      'GET',
+      `/events/indicators/aggregate?datasetIds=${first}&aggregateBy=value`,
+    );
+    expect(after.body.result.aggregations).toEqual([{ value: 'shared.example', count: 1 }]);
+    const recount = await listIndicators(account, `datasetIds=${first}&includeTotalCount=true`);
+    expect(recount.result.pagination.total_count).toBe(1);
   });
 });
