@@ -1,141 +1,75 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type BenchEvent, Corpus, ftsWords, sharedDataDir } from './corpus.ts';
+import {
+  aggregationSection,
+  exportMemory,
+  indicatorLookups,
+  journalCost,
+  renderSection,
+  type Section,
+  type ServerAggregation,
+  serverAggregation,
+  sqliteAggregation,
+  traversal,
+} from './extra.ts';
+import {
+  ACCOUNT,
+  BASE,
+  bulkIngest,
+  closeAgent,
+  createDataset,
+  dirSize,
+  envInt,
+  fmt,
+  log,
+  mib,
+  must,
+  percentile,
+  procStatus,
+  REPO,
+  request,
+  resetAgent,
+  startServer,
+  WORK,
+} from './lib.ts';
 import { runReference } from './reference.ts';
 
 // npm run bench — ingest and query benchmark against the real server. See bench/RESULTS.md.
 // BENCH_EVENTS (default 1,000,000), BENCH_QUERIES (requests per query, default 200),
 // BENCH_CONCURRENCY (bulk requests in flight, default 2), BENCH_RESULTS (where to write the
 // Markdown, default bench/RESULTS.md), BENCH_SERVER_NODE_ARGS, THREATDESK_SHARED_DATA.
+// The further parts: BENCH_INDICATORS (synthetic indicators in a second dataset, default
+// BENCH_EVENTS, 3 per event), BENCH_RELATIONSHIPS (default 2,000), BENCH_AGG_QUERIES (default 50),
+// BENCH_JOURNAL_EVENTS (default 200,000), BENCH_REVERT_EVENTS (default 100,000),
+// BENCH_EXPORT_EVENTS (cap on the STIX export, default all), BENCH_WORK (scratch folder, default
+// bench/.work), BENCH_SKIP (comma list of parts not to run: indicators, traversal, aggregate,
+// export, journal, reference).
 
-const REPO = fileURLToPath(new URL('../', import.meta.url));
-const WORK = path.join(REPO, 'bench', '.work');
 const N = envInt('BENCH_EVENTS', 1_000_000);
 const QUERIES = envInt('BENCH_QUERIES', 200);
 const CONCURRENCY = envInt('BENCH_CONCURRENCY', 2);
+const INDICATORS = envInt('BENCH_INDICATORS', N);
+const RELATIONSHIPS = envInt('BENCH_RELATIONSHIPS', 2_000);
+const AGG_QUERIES = envInt('BENCH_AGG_QUERIES', 50);
+const JOURNAL_EVENTS = envInt('BENCH_JOURNAL_EVENTS', 200_000);
+const REVERT_EVENTS = envInt('BENCH_REVERT_EVENTS', 100_000);
+const EXPORT_EVENTS = process.env.BENCH_EXPORT_EVENTS ? envInt('BENCH_EXPORT_EVENTS', N) : undefined;
+const PARTS = ['indicators', 'traversal', 'aggregate', 'export', 'journal', 'reference'] as const;
+const SKIP = new Set(
+  (process.env.BENCH_SKIP ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+for (const s of SKIP) {
+  if (!(PARTS as readonly string[]).includes(s))
+    throw new Error(`BENCH_SKIP: unknown part ${s}; expected ${PARTS.join(', ')}`);
+}
+const runs = (part: (typeof PARTS)[number]) => !SKIP.has(part);
 const BATCH = 1000;
 const SEED = 42;
-const ACCOUNT = 'b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0';
-const TOKEN = 'bench-token-0123456789abcdef0123456789abcdef';
-
-function envInt(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (!text) return fallback;
-  const n = Number(text.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${text}`);
-  return n;
-}
-
-const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Reply {
-  status: number;
-  body: string;
-  ms: number;
-}
-
-// Keep-alive, but re-created after long pauses: the server closes idle sockets after 5 s.
-let agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-
-function request(port: number, method: string, urlPath: string, body?: Buffer): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path: urlPath,
-        agent,
-        headers: {
-          authorization: `Bearer ${TOKEN}`,
-          ...(body ? { 'content-type': 'application/json', 'content-length': body.length } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            body: Buffer.concat(chunks).toString('utf8'),
-            ms: Number(process.hrtime.bigint() - t0) / 1e6,
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-function must(reply: Reply, what: string): { result: unknown; result_info?: Record<string, unknown> } {
-  if (reply.status >= 300) throw new Error(`${what}: HTTP ${reply.status}: ${reply.body.slice(0, 500)}`);
-  return JSON.parse(reply.body) as { result: unknown; result_info?: Record<string, unknown> };
-}
-
-async function startServer(dataDir: string, port: number): Promise<ChildProcess> {
-  // BENCH_SERVER_NODE_ARGS passes flags to the server's node, e.g. "--cpu-prof --cpu-prof-dir=bench/.work".
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, 'bin/threatdesk.mjs', 'serve'], {
-    cwd: REPO,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      THREATDESK_DATA_DIR: dataDir,
-      THREATDESK_BOOTSTRAP_ACCOUNT: ACCOUNT,
-      THREATDESK_BOOTSTRAP_TOKEN: TOKEN,
-      THREATDESK_LOG: 'off',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode}`);
-    try {
-      const r = await request(port, 'GET', '/healthz');
-      if (r.status === 200) return child;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server did not answer /healthz within 30 s');
-}
-
-function procStatus(pid: number, key: 'VmHWM' | 'VmRSS'): number {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, i)] as number;
-}
 
 interface Timing {
   name: string;
@@ -188,32 +122,28 @@ async function main(): Promise<void> {
   fs.rmSync(serverDir, { recursive: true, force: true });
   const started = new Date();
   const loadBefore = os.loadavg()[0] ?? 0;
+  const phases: [string, number][] = [];
+  let phaseStart = Date.now();
+  const phase = (name: string) => {
+    const now = Date.now();
+    phases.push([name, (now - phaseStart) / 1000]);
+    log(`-- ${name}: ${((now - phaseStart) / 1000).toFixed(1)} s`);
+    phaseStart = now;
+  };
 
   log(`loading corpus from the shared data; N=${N}`);
   const corpus = new Corpus(dataDir);
-  const port = await freePort();
-  const child = await startServer(serverDir, port);
-  const pid = child.pid ?? 0;
-  const base = `/client/v4/accounts/${ACCOUNT}/cloudforce-one`;
-  let exitedEarly = false;
-  child.once('exit', () => {
-    exitedEarly = true;
-  });
+  const server = await startServer(serverDir);
+  const { port, pid } = server;
+  const base = BASE;
+  const sections: Section[] = [];
 
   try {
-    const ds = must(
-      await request(
-        port,
-        'POST',
-        `${base}/events/dataset/create`,
-        Buffer.from(JSON.stringify({ name: 'bench', isPublic: false })),
-      ),
-      'dataset create',
-    ).result as { uuid: string };
-    const datasetId = ds.uuid;
+    const datasetId = await createDataset(port, 'bench');
 
     log('generating and pre-serialising batches');
     const stats = new Stats();
+    const dates = new Float64Array(N);
     const batches: Buffer[] = [];
     const gen = corpus.events(SEED);
     let bytes = 0;
@@ -222,6 +152,7 @@ async function main(): Promise<void> {
       for (let k = 0; k < BATCH && done < N; k++, done++) {
         const e = gen.next().value as BenchEvent;
         stats.add(e);
+        dates[done] = Date.parse(e.date);
         rows.push(e);
       }
       const buf = Buffer.from(JSON.stringify({ datasetId, data: rows }));
@@ -229,6 +160,7 @@ async function main(): Promise<void> {
       batches.push(buf);
     }
     log(`${batches.length} batches, ${(bytes / 1e6).toFixed(0)} MB, ${(bytes / N).toFixed(0)} bytes/event`);
+    phase('generating the corpus');
 
     // 1. Bulk ingest over HTTP, sampling the server's memory as it goes.
     let peakRss = procStatus(pid, 'VmRSS');
@@ -236,32 +168,15 @@ async function main(): Promise<void> {
       peakRss = Math.max(peakRss, procStatus(pid, 'VmRSS'));
     }, 100);
     const rssBefore = procStatus(pid, 'VmRSS');
-    agent.destroy();
-    agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    resetAgent();
     log('ingesting');
-    const t0 = process.hrtime.bigint();
-    let next = 0;
-    let stored = 0;
-    const worker = async () => {
-      while (next < batches.length) {
-        const i = next++;
-        const reply = must(
-          await request(port, 'POST', `${base}/events/create/bulk`, batches[i] as Buffer),
-          `bulk ${i}`,
-        ).result as { createdEventsCount: number; errorCount: number };
-        if (reply.errorCount > 0) throw new Error(`bulk ${i}: ${reply.errorCount} events rejected`);
-        stored += reply.createdEventsCount;
-        if (i % 100 === 99) log(`  ${stored} events`);
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    const ingestSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const { stored, seconds: ingestSeconds } = await bulkIngest(port, batches, CONCURRENCY, 'main');
     clearInterval(poll);
     peakRss = Math.max(peakRss, procStatus(pid, 'VmRSS'), procStatus(pid, 'VmHWM'));
     const ingestRate = stored / ingestSeconds;
     log(`ingested ${stored} in ${ingestSeconds.toFixed(1)} s: ${ingestRate.toFixed(0)} events/s`);
     batches.length = 0;
-
+    phase('main ingest');
     // 4. Query latency with the N events stored.
     const list = (search?: unknown, extra = ''): string => {
       const q = new URLSearchParams({ datasetId, pageSize: '50' });
@@ -359,33 +274,97 @@ async function main(): Promise<void> {
       await time('deep cursor page', `after ${seen} rows`, `${base}/events?cursor=${cursor}&pageSize=50`, 20);
     }
     const rssAfterQueries = procStatus(pid, 'VmHWM');
+    const dbBytes = dirSize(serverDir);
+    phase('GET /events queries');
 
-    child.kill('SIGTERM');
-    await new Promise((r) => (exitedEarly ? r(undefined) : child.once('exit', r)));
+    // 5. Indicator look-ups, traversal, aggregation and STIX export on the same server.
+    if (runs('indicators')) {
+      sections.push(
+        await indicatorLookups(server, corpus, {
+          indicators: INDICATORS,
+          perEvent: 3,
+          queries: QUERIES,
+          concurrency: CONCURRENCY,
+          seed: SEED + 1,
+        }),
+      );
+      phase('indicators');
+    }
+    if (runs('traversal')) {
+      sections.push(
+        await traversal(server, datasetId, {
+          relationships: RELATIONSHIPS,
+          queries: QUERIES,
+          seed: SEED + 2,
+          totalEvents: stored,
+        }),
+      );
+      phase('traversal');
+    }
+    let agg: ServerAggregation | undefined;
+    if (runs('aggregate')) {
+      resetAgent();
+      agg = await serverAggregation(server, datasetId, AGG_QUERIES);
+      phase('aggregation (server)');
+    }
+    let exportSection: Section | undefined;
+    if (runs('export')) {
+      exportSection = await exportMemory(server, datasetId, {
+        cap: EXPORT_EVENTS,
+        dates,
+        totalEvents: stored,
+      });
+      phase('STIX export');
+    }
+
+    await server.stop();
+
+    if (agg) {
+      const bare = sqliteAggregation(serverDir, ACCOUNT, datasetId, Math.min(AGG_QUERIES, 20));
+      sections.push(aggregationSection(agg, bare, stored));
+      phase('aggregation (bare SQLite)');
+    }
+    if (exportSection) sections.push(exportSection);
+    if (runs('journal')) {
+      sections.push(
+        await journalCost(corpus, {
+          events: JOURNAL_EVENTS,
+          revertEvents: REVERT_EVENTS,
+          concurrency: CONCURRENCY,
+          seed: SEED + 3,
+        }),
+      );
+      phase('journal and revert');
+    }
 
     // 2. The bare better-sqlite3 reference, same rows, same schema, no server.
-    log('running the bare better-sqlite3 reference');
-    const ref = runReference(path.join(WORK, 'reference.db'), corpus.events(SEED), N, BATCH);
-    log(`reference: ${ref.eventsPerSecond.toFixed(0)} events/s`);
-    const ratio = ingestRate / ref.eventsPerSecond;
+    let ref: { eventsPerSecond: number; seconds: number } | undefined;
+    if (runs('reference')) {
+      log('running the bare better-sqlite3 reference');
+      ref = runReference(path.join(WORK, 'reference.db'), corpus.events(SEED), N, BATCH);
+      log(`reference: ${ref.eventsPerSecond.toFixed(0)} events/s`);
+      phase('bare reference');
+    }
+    const ratio = ref ? ingestRate / ref.eventsPerSecond : Number.NaN;
 
     const cpu =
       /model name\s*:\s*(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model;
     const load = `load average (1 min) ${loadBefore.toFixed(1)} at the start, ${(os.loadavg()[0] ?? 0).toFixed(1)} at the end`;
     const machine = `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`;
-    const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-    const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-    const dbBytes = dirSize(serverDir);
 
     const summary = [
       '| Measure | Result | Target | Met |',
       '|---|---|---|---|',
       `| Bulk ingest over HTTP (${fmt(stored)} events, batches of ${BATCH}, ${CONCURRENCY} in flight) | ${fmt(ingestRate)} events/s (${ingestSeconds.toFixed(1)} s) | ≥ 25,000 events/s | ${ingestRate >= 25_000 ? 'yes' : 'no'} |`,
-      `| Bare better-sqlite3 reference (same rows, schema, statements) | ${fmt(ref.eventsPerSecond)} events/s (${ref.seconds.toFixed(1)} s) | — | — |`,
-      `| Server / bare | ${(ratio * 100).toFixed(0)} % | ≥ 60 % | ${ratio >= 0.6 ? 'yes' : 'no'} |`,
-      `| Peak RSS of the server during ingest | ${mb(peakRss)} (idle before: ${mb(rssBefore)}) | < 1 GiB | ${peakRss < 2 ** 30 ? 'yes' : 'no'} |`,
-      `| Peak RSS after the queries | ${mb(rssAfterQueries)} | — | — |`,
-      `| Data directory after ingest | ${mb(dbBytes)} | — | — |`,
+      ref
+        ? `| Bare better-sqlite3 reference (same rows, schema, statements) | ${fmt(ref.eventsPerSecond)} events/s (${ref.seconds.toFixed(1)} s) | — | — |`
+        : '| Bare better-sqlite3 reference | not run (BENCH_SKIP) | — | — |',
+      ref
+        ? `| Server / bare | ${(ratio * 100).toFixed(0)} % | ≥ 60 % | ${ratio >= 0.6 ? 'yes' : 'no'} |`
+        : '| Server / bare | — | ≥ 60 % | — |',
+      `| Peak RSS of the server during ingest | ${mib(peakRss)} (idle before: ${mib(rssBefore)}) | < 1 GiB | ${peakRss < 2 ** 30 ? 'yes' : 'no'} |`,
+      `| Peak RSS after the queries | ${mib(rssAfterQueries)} | — | — |`,
+      `| Data directory after ingest | ${mib(dbBytes)} | — | — |`,
     ];
     const queries = [
       `| GET /events, pageSize=50, datasetId | Value | total_count | p50 ms | p99 ms | Target | Met |`,
@@ -396,7 +375,18 @@ async function main(): Promise<void> {
       ),
     ];
     const command = `BENCH_EVENTS=${N} npm run bench`;
-    process.stdout.write(`\n${summary.join('\n')}\n\n${queries.join('\n')}\n\n${machine}; ${load}\n`);
+    const rendered = sections.flatMap(renderSection);
+    const wall = [
+      '## Wall time per part',
+      '',
+      '| Part | Seconds |',
+      '|---|---|',
+      ...phases.map(([name, s]) => `| ${name} | ${s.toFixed(1)} |`),
+      '',
+    ];
+    process.stdout.write(
+      `\n${summary.join('\n')}\n\n${queries.join('\n')}\n\n${rendered.join('\n')}\n${wall.join('\n')}\n${machine}; ${load}\n`,
+    );
 
     const md = [
       '# Benchmark results',
@@ -420,6 +410,8 @@ async function main(): Promise<void> {
       '',
       ...queries,
       '',
+      ...rendered,
+      ...wall,
     ].join('\n');
     const resultsFile = process.env.BENCH_RESULTS ?? path.join(REPO, 'bench', 'RESULTS.md');
     // Hand-written analysis below "## Notes" survives a re-run; the measured part is replaced.
@@ -428,17 +420,9 @@ async function main(): Promise<void> {
     fs.writeFileSync(resultsFile, notesAt >= 0 ? md + previous.slice(notesAt) : md);
     log(`wrote ${path.relative(REPO, resultsFile)}`);
   } finally {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    agent.destroy();
+    await server.stop();
+    closeAgent();
   }
-}
-
-function dirSize(dir: string): number {
-  let total = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) total += fs.statSync(path.join(entry.parentPath, entry.name)).size;
-  }
-  return total;
 }
 
 await main();
