@@ -79,10 +79,23 @@ export async function aggregateEvents(ctx: Ctx, input: AggregateInput): Promise<
   const bucket = input.bucket ?? 'none';
   const datasets = resolveDatasets(ctx, input.datasetIds, 'datasetId', { allExcludesAnalytics: true });
 
+  const shards = datasets.flatMap((d) => ctx.stores.catalog(ctx.accountId).shardsOf(d.uuid));
   const merged = new Map<string, AggGroup>();
   let total = 0;
-  for (const d of datasets) {
-    for (const shard of ctx.stores.catalog(ctx.accountId).shardsOf(d.uuid)) {
+  let groupCount = 0;
+  let groups: AggGroup[] = [];
+  if (shards.length === 1) {
+    // One shard is the whole answer: it can keep only the groups that make the top N.
+    const part = await ctx.stores.shards.aggregate(
+      addr(ctx, (shards[0] as { id: string }).id),
+      { by, bucket, startMs, endMs: endInclusive, top: limit },
+      conditions,
+    );
+    total = part.total;
+    groupCount = part.groupCount;
+    groups = part.groups;
+  } else {
+    for (const shard of shards) {
       const part = await ctx.stores.shards.aggregate(
         addr(ctx, shard.id),
         { by, bucket, startMs, endMs: endInclusive },
@@ -96,8 +109,9 @@ export async function aggregateEvents(ctx: Ctx, input: AggregateInput): Promise<
         else merged.set(k, { ...g });
       }
     }
+    groups = [...merged.values()];
+    groupCount = groups.length;
   }
-  const groups = [...merged.values()];
   const top = topN(groups, limit);
   const aggregations = top.map((g) => {
     const row: AggregateRow = { count: g.count };
@@ -110,7 +124,7 @@ export async function aggregateEvents(ctx: Ctx, input: AggregateInput): Promise<
   const dateRange: AggregateResult['dateRange'] = {};
   if (startMs !== undefined) dateRange.startDate = new Date(startMs).toISOString();
   if (endInclusive !== undefined) dateRange.endDate = new Date(endInclusive).toISOString();
-  return { aggregateBy: by.join(','), aggregations, total, groupCount: groups.length, dateRange };
+  return { aggregateBy: by.join(','), aggregations, total, groupCount, dateRange };
 }
 
 function compareGroups(a: AggGroup, b: AggGroup): number {

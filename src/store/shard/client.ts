@@ -42,7 +42,7 @@ export interface ShardClient {
     at: ShardAddress,
     q: Omit<AggQuery, 'onlyIds'>,
     conditions: readonly Condition[],
-  ): Promise<{ groups: AggGroup[]; total: number }>;
+  ): Promise<{ groups: AggGroup[]; total: number; groupCount: number }>;
   setHasChildren(at: ShardAddress, uuid: string, hasChildren: boolean): Promise<void>;
   /** Journal position of the current state, and of the state at a moment. */
   bookmark(at: ShardAddress): Promise<number>;
@@ -159,7 +159,7 @@ export class LocalShardClient implements ShardClient {
     at: ShardAddress,
     q: Omit<AggQuery, 'onlyIds'>,
     conditions: readonly Condition[],
-  ): Promise<{ groups: AggGroup[]; total: number }> {
+  ): Promise<{ groups: AggGroup[]; total: number; groupCount: number }> {
     return this.open(at).aggregate(q, conditions);
   }
   async setTags(at: ShardAddress, uuid: string, tags: readonly string[]): Promise<StoredEvent | undefined> {

@@ -46,6 +46,12 @@ export interface AggQuery {
   endMs?: number | undefined;
   /** Only rows with these event ids (a search filter applied by SQL first). */
   onlyIds?: readonly number[] | undefined;
+  /**
+   * Answer only the groups that can be among the `top` largest (every group whose count reaches
+   * the top-th largest count); `groupCount` still counts them all. Only right when this shard
+   * is the whole answer.
+   */
+  top?: number | undefined;
 }
 
 const DAY = 86_400_000;
@@ -315,7 +321,7 @@ export class EventColumns {
   }
 
   /** Exact group counts over the rows in range; `total` counts events, not list elements. */
-  aggregate(q: AggQuery): { groups: AggGroup[]; total: number } {
+  aggregate(q: AggQuery): { groups: AggGroup[]; total: number; groupCount: number } {
     this.ensure();
     const startDay = q.startMs === undefined ? -Infinity : Math.floor(q.startMs / DAY);
     const endDay = q.endMs === undefined ? Infinity : Math.floor(q.endMs / DAY);
@@ -372,10 +378,21 @@ export class EventColumns {
     } else {
       for (let row = 0; row < this.rows; row++) if (this.alive[row]) visit(row);
     }
+    // With a top-N, decode only the groups whose count can make the cut (a typed-array sort of
+    // the counts, instead of building and sorting hundreds of thousands of group objects).
+    let threshold = 0;
+    if (q.top !== undefined && table.size > q.top) {
+      const counts = new Int32Array(table.size);
+      let c = 0;
+      for (let i = 0; i < table.keys.length; i++)
+        if ((table.keys[i] as number) >= 0) counts[c++] = table.counts[i] as number;
+      counts.sort();
+      threshold = counts[counts.length - q.top] as number;
+    }
     const groups: AggGroup[] = [];
     for (let i = 0; i < table.keys.length; i++) {
       const key = table.keys[i] as number;
-      if (key < 0) continue;
+      if (key < 0 || (table.counts[i] as number) < threshold) continue;
       const bucket = (key % span) + firstBucket;
       let rest = Math.floor(key / span);
       const values: (string | number | null)[] = new Array(q.by.length);
@@ -386,7 +403,7 @@ export class EventColumns {
       }
       groups.push({ key: values, bucket, count: table.counts[i] as number });
     }
-    return { groups, total };
+    return { groups, total, groupCount: table.size };
   }
 }
 

@@ -469,7 +469,7 @@ export class Shard {
   aggregate(
     q: Omit<AggQuery, 'onlyIds'>,
     conditions: readonly Condition[],
-  ): { groups: AggGroup[]; total: number } {
+  ): { groups: AggGroup[]; total: number; groupCount: number } {
     if (conditions.length === 0) return this.columns.aggregate(q);
     const compiled = compileSearch(conditions, 'date');
     const idExpr = compiled.driven ? 'd.event_id' : 'e.id';
