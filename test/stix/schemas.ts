@@ -6,13 +6,13 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 
 /**
- * The OASIS STIX 2.1 JSON schemas, expected beside the repository (`../shared/data/stix21-schemas`
- * from its root) or where THREATDESK_STIX_SCHEMAS points.
+ * The OASIS STIX 2.1 JSON schemas, copied into test/fixtures/stix21-schemas (BSD-3-Clause), or
+ * where THREATDESK_STIX_SCHEMAS points.
  */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SCHEMA_DIR = process.env.THREATDESK_STIX_SCHEMAS
   ? path.resolve(process.env.THREATDESK_STIX_SCHEMAS)
-  : path.resolve(ROOT, '..', 'shared', 'data', 'stix21-schemas');
+  : path.resolve(ROOT, 'test', 'fixtures', 'stix21-schemas');
 
 const BASE = 'http://raw.githubusercontent.com/oasis-open/cti-stix2-json-schemas/stix2.1/schemas';
 const FOLDERS = ['common', 'sdos', 'sros', 'observables'] as const;
@@ -39,7 +39,7 @@ export function loadStixSchemas(): StixValidator {
   if (!fs.existsSync(dir)) {
     throw new Error(
       `STIX 2.1 schemas not found at ${dir}: put the OASIS cti-stix2-json-schemas folder (stix21-schemas) ` +
-        'beside the repository at ../shared/data/stix21-schemas, or set THREATDESK_STIX_SCHEMAS',
+        'at test/fixtures/stix21-schemas, or set THREATDESK_STIX_SCHEMAS',
     );
   }
   const ajv = new Ajv2020({ unicodeRegExp: false, strict: false, allErrors: true });
