@@ -499,7 +499,7 @@ export class Shard {
       removed = this.images(ids);
       if (removed.length === 0) return;
       this.journal('delete', null, removed);
-      this.removePhysical(ids);
+      this.removePhysical(removed);
     });
     return removed;
   }
@@ -531,40 +531,61 @@ export class Shard {
    * Deletes events and everything that hangs off them with a handful of set-based statements
    * (a revert of 100,000 inserts is one pass, not 100,000), without journaling.
    */
-  private removePhysical(ids: readonly number[]): void {
-    if (ids.length === 0) return;
-    const list = JSON.stringify(ids);
-    const touched = this.sql
-      .all<{ id: number }>(
-        "SELECT DISTINCT indicator_id AS id FROM event_indicators WHERE indicator_id IN (SELECT i.id FROM events e, json_each(e.indicators) j JOIN indicators i ON i.value = j.value ->> '$.value' AND i.type = j.value ->> '$.type' WHERE e.id IN (SELECT value FROM json_each(?)))",
-        [list],
-      )
-      .map((r) => r.id);
-    this.sql.run(
-      `DELETE FROM event_tags WHERE (tag_id, date_ms, event_id) IN (
-         SELECT t.id, e.date_ms, e.id FROM events e, json_each(e.tags) j JOIN tag_names t ON t.name = j.value
-         WHERE e.id IN (SELECT value FROM json_each(?)))`,
-      [list],
-    );
-    this.sql.run(
-      `DELETE FROM event_indicators WHERE indicator_id IN (SELECT value FROM json_each(?))
-         AND event_id IN (SELECT value FROM json_each(?))`,
-      [JSON.stringify(touched), list],
-    );
+  private removePhysical(events: readonly StoredEvent[]): void {
+    if (events.length === 0) return;
+    const touched = new Set<number>();
+    const tagIds = new Map<string, number | undefined>();
+    const indicatorIds = new Map<string, number | undefined>();
+    // Link rows by their primary keys, known from the events themselves: no scans.
+    for (const e of events) {
+      for (const tag of e.tags) {
+        if (!tagIds.has(tag))
+          tagIds.set(tag, this.sql.one<{ id: number }>('SELECT id FROM tag_names WHERE name = ?', [tag])?.id);
+        const tagId = tagIds.get(tag);
+        if (tagId !== undefined) {
+          this.sql.run('DELETE FROM event_tags WHERE tag_id = ? AND date_ms = ? AND event_id = ?', [
+            tagId,
+            e.dateMs,
+            e.id,
+          ]);
+        }
+      }
+      for (const ref of e.indicators) {
+        const key = `${ref.type}\u0000${ref.value}`;
+        if (!indicatorIds.has(key)) {
+          indicatorIds.set(
+            key,
+            this.sql.one<{ id: number }>('SELECT id FROM indicators WHERE value = ? AND type = ?', [
+              ref.value,
+              ref.type,
+            ])?.id,
+          );
+        }
+        const indicatorId = indicatorIds.get(key);
+        if (indicatorId === undefined) continue;
+        touched.add(indicatorId);
+        this.sql.run('DELETE FROM event_indicators WHERE indicator_id = ? AND event_id = ?', [
+          indicatorId,
+          e.id,
+        ]);
+      }
+    }
+    const list = JSON.stringify(events.map((e) => e.id));
     this.sql.run('DELETE FROM events_fts WHERE rowid IN (SELECT value FROM json_each(?))', [list]);
     this.sql.run('DELETE FROM raw WHERE event_id IN (SELECT value FROM json_each(?))', [list]);
     const { changes } = this.sql.run('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))', [
       list,
     ]);
-    this.sql.run(
-      `DELETE FROM indicators WHERE id IN (SELECT value FROM json_each(?))
-         AND NOT EXISTS (SELECT 1 FROM event_indicators ei WHERE ei.indicator_id = indicators.id)`,
-      [JSON.stringify(touched)],
-    );
+    for (const id of touched) {
+      this.sql.run(
+        'DELETE FROM indicators WHERE id = ? AND NOT EXISTS (SELECT 1 FROM event_indicators WHERE indicator_id = ?)',
+        [id, id],
+      );
+    }
     this.eventCount -= changes;
     this.indicatorIds.clear();
     this.tagCounts.clear();
-    for (const id of ids) this.columns.remove(id);
+    for (const e of events) this.columns.remove(e.id);
   }
 
   /** Appends one journal row (a no-op when journaling is off). */
@@ -617,7 +638,7 @@ export class Shard {
             const ids = (JSON.parse(entry.ids ?? '[]') as number[]).filter((id) => this.exists(id));
             const images = this.images(ids);
             if (images.length) this.journal('delete', null, images);
-            this.removePhysical(ids);
+            this.removePhysical(images);
             changed += ids.length;
           } else {
             // update or delete: put the before images back in place of what is there now.
@@ -627,7 +648,7 @@ export class Shard {
             const absent = images.map((e) => e.id).filter((id) => !present.includes(id));
             if (current.length) this.journal('update', null, current);
             if (absent.length) this.journal('insert', absent, null);
-            this.removePhysical(present);
+            this.removePhysical(current);
             for (const e of images) this.insertOne(e);
             this.eventCount += images.length;
             changed += images.length;
