@@ -105,7 +105,10 @@ class CountTable {
   keys: Float64Array;
   counts: Int32Array;
   size = 0;
-  constructor(capacity = 1 << 12) {
+  /** `expected`: how many keys may come; the table starts at twice that, a power of two. */
+  constructor(expected = 2048) {
+    let capacity = 1 << 12;
+    while (capacity < expected * 2 && capacity < 1 << 23) capacity *= 2;
     this.keys = new Float64Array(capacity).fill(-1);
     this.counts = new Int32Array(capacity);
   }
@@ -337,57 +340,96 @@ export class EventColumns {
     const span = q.bucket === 'none' || this.rows === 0 ? 1 : bucketOf(this.maxDay) - firstBucket + 1;
     const radix = cards.reduce((a, b) => a * b, 1);
     if (radix * span > Number.MAX_SAFE_INTEGER) throw new Error('too many dimensions to aggregate at once');
-    const table = new CountTable();
+    // Sized up front for the rows that can fall in range, so the table never rehashes.
+    const table = new CountTable(Math.min(this.rows, radix * span));
     let total = 0;
-    const visit = (row: number) => {
-      const day = this.day.data[row] as number;
-      if (day < startDay || day > endDay) return;
-      if (day === startDay && (this.ms.data[row] as number) < (q.startMs as number)) return;
-      if (day === endDay && (this.ms.data[row] as number) > (q.endMs as number)) return;
+    const dayData = this.day.data;
+    const msData = this.ms.data;
+    const alive = this.alive;
+    const startMs = q.startMs ?? -Infinity;
+    const endMs = q.endMs ?? Infinity;
+    const allSingle = multis.every((m) => m === null);
+    const singleCols = singles as (Int32Array | null)[];
+    const dims = q.by.length;
+    const inRange = (row: number, day: number): boolean =>
+      day >= startDay &&
+      day <= endDay &&
+      (day !== startDay || (msData[row] as number) >= startMs) &&
+      (day !== endDay || (msData[row] as number) <= endMs);
+    const emit = (row: number, k: number, base: number, bucket: number): void => {
+      if (k === dims) {
+        table.add(base * span + bucket);
+        return;
+      }
+      const single = singleCols[k];
+      const card = cards[k] as number;
+      if (single) {
+        emit(row, k + 1, base * card + (single[row] as number), bucket);
+        return;
+      }
+      const list = this.listOf(multis[k] as MultiDim, row);
+      if (list.length === 0) emit(row, k + 1, base * card, bucket);
+      else for (let j = 0; j < list.length; j++) emit(row, k + 1, base * card + (list[j] as number), bucket);
+    };
+    const visit = (row: number): void => {
+      const day = dayData[row] as number;
+      if (!inRange(row, day)) return;
       total++;
       const bucket = bucketOf(day) - firstBucket;
-      const emit = (k: number, base: number) => {
-        if (k === q.by.length) {
-          table.add(base * span + bucket);
-          return;
-        }
-        const single = singles[k];
-        const card = cards[k] as number;
-        if (single) {
-          emit(k + 1, base * card + (single[row] as number));
-          return;
-        }
-        const list = this.listOf(multis[k] as MultiDim, row);
-        if (list.length === 0) emit(k + 1, base * card);
-        else for (let j = 0; j < list.length; j++) emit(k + 1, base * card + (list[j] as number));
-      };
-      if (multis.every((m) => m === null)) {
+      if (allSingle) {
         let base = 0;
-        for (let k = 0; k < singles.length; k++)
-          base = base * (cards[k] as number) + ((singles[k] as Int32Array)[row] as number);
+        for (let k = 0; k < dims; k++)
+          base = base * (cards[k] as number) + ((singleCols[k] as Int32Array)[row] as number);
         table.add(base * span + bucket);
       } else {
-        emit(0, 0);
+        emit(row, 0, 0, bucket);
       }
     };
     if (q.onlyIds) {
       for (const id of q.onlyIds) {
         const row = this.rowOf(id);
-        if (row >= 0 && this.alive[row]) visit(row);
+        if (row >= 0 && alive[row]) visit(row);
+      }
+    } else if (allSingle && q.bucket === 'day' && dims <= 2) {
+      // The common dashboard question (one or two columns per day), as one tight loop.
+      const a = singleCols[0] as Int32Array;
+      const b = dims === 2 ? (singleCols[1] as Int32Array) : undefined;
+      const cardB = dims === 2 ? (cards[1] as number) : 1;
+      for (let row = 0; row < this.rows; row++) {
+        const day = dayData[row] as number;
+        if (day < startDay || day > endDay || !alive[row]) continue;
+        if (
+          (day === startDay && (msData[row] as number) < startMs) ||
+          (day === endDay && (msData[row] as number) > endMs)
+        )
+          continue;
+        total++;
+        const base = b ? (a[row] as number) * cardB + (b[row] as number) : (a[row] as number);
+        table.add(base * span + (day - firstBucket));
       }
     } else {
-      for (let row = 0; row < this.rows; row++) if (this.alive[row]) visit(row);
+      for (let row = 0; row < this.rows; row++) if (alive[row]) visit(row);
     }
     // With a top-N, decode only the groups whose count can make the cut (a typed-array sort of
     // the counts, instead of building and sorting hundreds of thousands of group objects).
     let threshold = 0;
     if (q.top !== undefined && table.size > q.top) {
-      const counts = new Int32Array(table.size);
-      let c = 0;
-      for (let i = 0; i < table.keys.length; i++)
-        if ((table.keys[i] as number) >= 0) counts[c++] = table.counts[i] as number;
-      counts.sort();
-      threshold = counts[counts.length - q.top] as number;
+      // The top-th largest count, from a histogram of the counts (one pass, no sort).
+      let max = 0;
+      for (let i = 0; i < table.keys.length; i++) {
+        if ((table.keys[i] as number) >= 0 && (table.counts[i] as number) > max)
+          max = table.counts[i] as number;
+      }
+      const histogram = new Int32Array(max + 1);
+      for (let i = 0; i < table.keys.length; i++) {
+        if ((table.keys[i] as number) >= 0)
+          histogram[table.counts[i] as number] = (histogram[table.counts[i] as number] as number) + 1;
+      }
+      let seen = 0;
+      for (threshold = max; threshold > 0; threshold--) {
+        seen += histogram[threshold] as number;
+        if (seen >= q.top) break;
+      }
     }
     const groups: AggGroup[] = [];
     for (let i = 0; i < table.keys.length; i++) {
