@@ -5,6 +5,7 @@ import { ApiError } from '../domain/errors.ts';
 import type { IdGenerator } from '../domain/ids.ts';
 import { authenticate } from '../domain/tokens.ts';
 import type { Stores } from '../store/stores.ts';
+import type { TokenRecord } from '../store/system/system-store.ts';
 
 export interface AppEnv {
   Variables: { ctx: Ctx; requestId: string };
@@ -37,16 +38,25 @@ export function requireToken(deps: {
     if (token.accountId !== accountId) {
       throw new ApiError('forbidden', `this token does not grant access to account ${accountId}`);
     }
-    c.set('ctx', {
-      accountId,
-      permission: token.permission,
-      tokenId: token.id,
-      email: token.email,
-      clock: deps.clock,
-      ids: deps.ids,
-      stores: deps.stores,
-      config: deps.config,
-    });
+    c.set('ctx', contextFor(token, accountId, deps));
     await next();
+  };
+}
+
+/** The request context of an authenticated token on one of its accounts. */
+export function contextFor(
+  token: TokenRecord,
+  accountId: string,
+  deps: { stores: Stores; clock: Clock; ids: IdGenerator; config: Config },
+): Ctx {
+  return {
+    accountId,
+    permission: token.permission,
+    tokenId: token.id,
+    email: token.email,
+    clock: deps.clock,
+    ids: deps.ids,
+    stores: deps.stores,
+    config: deps.config,
   };
 }

@@ -13,16 +13,17 @@ export const AccountParam = z
     example: '023e105f4ecef8ad9ca31a8372d0c353',
   });
 
-const IdParam = (name: string, description: string) =>
+/** A path parameter holding an id. */
+export const idParam = (name: string, description: string) =>
   z
     .string()
     .min(1)
     .max(256)
     .openapi({ param: { name, in: 'path' }, description });
 
-export const DatasetIdParam = IdParam('dataset_id', 'Dataset UUID');
-export const EventIdParam = IdParam('event_id', 'Event UUID');
-export const RawIdParam = IdParam('raw_id', 'Raw payload id (the event rawId)');
+export const DatasetIdParam = idParam('dataset_id', 'Dataset UUID');
+export const EventIdParam = idParam('event_id', 'Event UUID');
+export const RawIdParam = idParam('raw_id', 'Raw payload id (the event rawId)');
 
 export const DatasetSchema = z
   .object({

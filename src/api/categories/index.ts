@@ -13,16 +13,12 @@ import type { AppEnv } from '../auth.ts';
 import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
 import { QueryParams } from '../query.ts';
 import { register } from '../route.ts';
-import { AccountParam, CF, queryParam } from '../schemas.ts';
+import { AccountParam, CF, idParam, queryParam } from '../schemas.ts';
 
 const security = [{ bearerAuth: [] }];
 const tags = ['Event categories'];
 
-const CategoryIdParam = z
-  .string()
-  .min(1)
-  .max(64)
-  .openapi({ param: { name: 'category_id', in: 'path' }, description: 'Event category UUID' });
+const CategoryIdParam = idParam('category_id', 'Event category UUID');
 
 const EventCategorySchema = z
   .object({

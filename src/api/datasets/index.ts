@@ -4,7 +4,6 @@ import {
   deleteDataset,
   editDataset,
   getDataset,
-  listDatasets,
 } from '../../domain/datasets/datasets.ts';
 import { listDatasetsWithRetention, purgeDataset, undeleteDataset } from '../../domain/datasets/retention.ts';
 import type { AppEnv } from '../auth.ts';

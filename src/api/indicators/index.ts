@@ -16,7 +16,7 @@ import type { AppEnv } from '../auth.ts';
 import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
 import { QueryParams } from '../query.ts';
 import { register } from '../route.ts';
-import { AccountParam, CF, DatasetIdParam, queryParam } from '../schemas.ts';
+import { AccountParam, CF, DatasetIdParam, idParam, queryParam } from '../schemas.ts';
 import { parseFormat, stixResponse } from '../stix/format.ts';
 
 const security = [{ bearerAuth: [] }];
@@ -71,16 +71,8 @@ const PagedSchema = z.object({
   }),
 });
 const Account = z.object({ account_id: AccountParam });
-const TagParam = z
-  .string()
-  .min(1)
-  .max(64)
-  .openapi({ param: { name: 'tag_uuid', in: 'path' }, description: 'Tag uuid' });
-const IndicatorParam = z
-  .string()
-  .min(1)
-  .max(64)
-  .openapi({ param: { name: 'indicator_id', in: 'path' }, description: 'Indicator uuid' });
+const TagParam = idParam('tag_uuid', 'Tag uuid');
+const IndicatorParam = idParam('indicator_id', 'Indicator uuid');
 
 const E54_FILTERS = [
   'datasetIds',

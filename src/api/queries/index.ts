@@ -33,13 +33,13 @@ const ok = <T extends z.ZodType>(schema: T, description: string) => ({
 });
 const Empty = z.object({}).openapi({ description: 'Empty' });
 
-const idParam = (name: string, description: string) =>
+const numericIdParam = (name: string, description: string) =>
   z
     .string()
     .regex(/^[1-9]\d{0,14}$/, 'must be a positive integer')
     .openapi({ param: { name, in: 'path' }, description, example: '1' });
-const QueryIdParam = idParam('query_id', 'Saved query id');
-const AlertIdParam = idParam('alert_id', 'Alert id');
+const QueryIdParam = numericIdParam('query_id', 'Saved query id');
+const AlertIdParam = numericIdParam('alert_id', 'Alert id');
 
 const QUERY_JSON_DESCRIPTION =
   'JSON text of events-list (E01) parameters: an object with optional datasetId (string or string[]), ' +

@@ -24,21 +24,13 @@ import type { AppEnv } from '../auth.ts';
 import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
 import { QueryParams } from '../query.ts';
 import { register } from '../route.ts';
-import { AccountParam, CF, queryParam } from '../schemas.ts';
+import { AccountParam, CF, idParam, queryParam } from '../schemas.ts';
 
 const security = [{ bearerAuth: [] }];
 const tags = ['Tags'];
 
-const TagUuidParam = z
-  .string()
-  .min(1)
-  .max(64)
-  .openapi({ param: { name: 'tag_uuid', in: 'path' }, description: 'Tag UUID' });
-const CategoryUuidParam = z
-  .string()
-  .min(1)
-  .max(64)
-  .openapi({ param: { name: 'category_uuid', in: 'path' }, description: 'Tag category UUID' });
+const TagUuidParam = idParam('tag_uuid', 'Tag UUID');
+const CategoryUuidParam = idParam('category_uuid', 'Tag category UUID');
 
 const Annotated = z
   .object({ value: z.string().nullable(), confidence: z.number().optional(), tlp: TagTLPSchema.optional() })

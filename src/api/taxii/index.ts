@@ -18,7 +18,7 @@ import {
 } from '../../domain/taxii/taxii.ts';
 import { authenticate } from '../../domain/tokens.ts';
 import type { AppDeps } from '../app.ts';
-import type { AppEnv } from '../auth.ts';
+import { type AppEnv, contextFor } from '../auth.ts';
 import { QueryParams } from '../query.ts';
 
 /**
@@ -108,16 +108,7 @@ function taxiiAuth(deps: TaxiiDeps): MiddlewareHandler<AppEnv> {
     if (token.accountId !== accountId) {
       throw new TaxiiError(403, 'Forbidden', `this token does not grant access to account ${accountId}`);
     }
-    c.set('ctx', {
-      accountId,
-      permission: token.permission,
-      tokenId: token.id,
-      email: token.email,
-      clock: deps.clock,
-      ids: deps.ids,
-      stores: deps.stores,
-      config: deps.config,
-    });
+    c.set('ctx', contextFor(token, accountId, deps));
     await next();
   };
 }
