@@ -1,10 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import {
-  createDataset,
-  deleteDataset,
-  editDataset,
-  getDataset,
-} from '../../domain/datasets/datasets.ts';
+import { createDataset, deleteDataset, editDataset, getDataset } from '../../domain/datasets/datasets.ts';
 import { listDatasetsWithRetention, purgeDataset, undeleteDataset } from '../../domain/datasets/retention.ts';
 import type { AppEnv } from '../auth.ts';
 import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
