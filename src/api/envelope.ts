@@ -70,3 +70,36 @@ export function reply(
     headers: { 'content-type': 'application/json; charset=UTF-8' },
   });
 }
+
+/** The security requirement of every Cloudforce One route (an API token). */
+export const bearerSecurity = [{ bearerAuth: [] }];
+
+/** A required JSON request body, for createRoute. */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  content: { 'application/json': { schema } },
+  required: true,
+});
+
+/**
+ * The responses of a route for createRoute: the envelope around `schema` on success (with
+ * `result_info` when given), then the shared error responses, and a 409 when the route has one.
+ */
+export const okResponses = <T extends z.ZodType>(
+  schema: T,
+  description: string,
+  options: { status?: 200 | 202; resultInfo?: z.ZodType; conflict?: string } = {},
+) => ({
+  [options.status ?? 200]: {
+    description,
+    content: { 'application/json': { schema: envelopeSchema(schema, options.resultInfo) } },
+  },
+  ...(options.conflict
+    ? {
+        409: {
+          description: options.conflict,
+          content: { 'application/json': { schema: ErrorEnvelopeSchema } },
+        },
+      }
+    : {}),
+  ...errorResponses,
+});

@@ -7,17 +7,12 @@ import {
   targetIndustryCatalog,
 } from '../../domain/catalogs/lookups.ts';
 import type { AppEnv } from '../auth.ts';
-import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
+import { bearerSecurity, okResponses, reply } from '../envelope.ts';
 import { QueryParams } from '../query.ts';
 import { register } from '../route.ts';
 import { AccountParam, CF, DatasetIdParam, queryParam } from '../schemas.ts';
 
-const security = [{ bearerAuth: [] }];
 const tags = ['Look-up lists'];
-const ok = <T extends z.ZodType>(schema: T, description: string) => ({
-  200: { description, content: { 'application/json': { schema: envelopeSchema(schema) } } },
-  ...errorResponses,
-});
 const account = z.object({ account_id: AccountParam });
 const datasetIds = queryParam(
   'datasetIds',
@@ -40,11 +35,14 @@ export function lookupRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/attackers`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Attackers named in events (E43)',
       request: { params: account },
       parameters: [datasetIds],
-      responses: ok(Strings.openapi({ example: ['APT28', 'Flying Yeti'] }), 'Distinct attackers, sorted'),
+      responses: okResponses(
+        Strings.openapi({ example: ['APT28', 'Flying Yeti'] }),
+        'Distinct attackers, sorted',
+      ),
     }),
     async (c) => reply(await listAttackers(c.get('ctx'), new QueryParams(c.req.url).list('datasetIds'))),
   );
@@ -54,10 +52,10 @@ export function lookupRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/countries`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Countries (E44)',
       request: { params: account },
-      responses: ok(z.array(CountrySchema), 'ISO 3166-1 countries, by name'),
+      responses: okResponses(z.array(CountrySchema), 'ISO 3166-1 countries, by name'),
     }),
     () => reply(listCountries()),
   );
@@ -67,10 +65,13 @@ export function lookupRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/targetIndustries/catalog`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'The target industry catalog (E46)',
       request: { params: account },
-      responses: ok(Strings.openapi({ example: ['Energy', 'Finance'] }), 'Industry (sector) names, sorted'),
+      responses: okResponses(
+        Strings.openapi({ example: ['Energy', 'Finance'] }),
+        'Industry (sector) names, sorted',
+      ),
     }),
     () => reply(targetIndustryCatalog()),
   );
@@ -80,11 +81,11 @@ export function lookupRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/targetIndustries`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Target industries named in events (E45)',
       request: { params: account },
       parameters: [datasetIds],
-      responses: ok(Strings, 'Distinct target industries, sorted'),
+      responses: okResponses(Strings, 'Distinct target industries, sorted'),
     }),
     async (c) =>
       reply(await listTargetIndustries(c.get('ctx'), new QueryParams(c.req.url).list('datasetIds'))),
@@ -95,10 +96,10 @@ export function lookupRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/dataset/{dataset_id}/targetIndustries`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Target industries named in the events of one dataset (E47)',
       request: { params: z.object({ account_id: AccountParam, dataset_id: DatasetIdParam }) },
-      responses: ok(Strings, 'Distinct target industries, sorted'),
+      responses: okResponses(Strings, 'Distinct target industries, sorted'),
     }),
     async (c) => reply(await listDatasetTargetIndustries(c.get('ctx'), c.req.valid('param').dataset_id)),
   );

@@ -10,12 +10,11 @@ import {
   listEventCategories,
 } from '../../domain/categories/categories.ts';
 import type { AppEnv } from '../auth.ts';
-import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
+import { bearerSecurity, jsonBody, okResponses, reply } from '../envelope.ts';
 import { QueryParams } from '../query.ts';
 import { register } from '../route.ts';
 import { AccountParam, CF, idParam, queryParam } from '../schemas.ts';
 
-const security = [{ bearerAuth: [] }];
 const tags = ['Event categories'];
 
 const CategoryIdParam = idParam('category_id', 'Event category UUID');
@@ -31,18 +30,6 @@ const EventCategorySchema = z
   })
   .openapi('EventCategory');
 
-const json = <T extends z.ZodType>(schema: T) => ({
-  content: { 'application/json': { schema } },
-  required: true,
-});
-const ok = <T extends z.ZodType>(schema: T, description: string) => ({
-  200: { description, content: { 'application/json': { schema: envelopeSchema(schema) } } },
-  409: {
-    description: 'An event category with this name exists',
-    content: { 'application/json': { schema: errorResponses[400].content['application/json'].schema } },
-  },
-  ...errorResponses,
-});
 const account = z.object({ account_id: AccountParam });
 const byId = z.object({ account_id: AccountParam, category_id: CategoryIdParam });
 
@@ -54,11 +41,13 @@ export function eventCategoryRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/categories`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: "List the account's event categories (E48)",
       request: { params: account },
       parameters: [queryParam('datasetIds', 'Dataset uuids (checked); default dataset when absent')],
-      responses: ok(z.array(EventCategorySchema), 'The categories, by name'),
+      responses: okResponses(z.array(EventCategorySchema), 'The categories, by name', {
+        conflict: 'An event category with this name exists',
+      }),
     }),
     (c) =>
       reply(listEventCategories(c.get('ctx'), { datasetIds: new QueryParams(c.req.url).list('datasetIds') })),
@@ -69,14 +58,16 @@ export function eventCategoryRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/categories/catalog`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'The built-in event category catalog (E53)',
       description:
         'The 7 Lockheed Martin kill chain phases (killChain = phase order) and the 14 MITRE ATT&CK Enterprise ' +
         "tactics (mitreAttack = the tactic's techniques). An event whose category matches one by name or " +
         'shortname takes its killChain and mitreAttack unless the event gives its own.',
       request: { params: account },
-      responses: ok(z.array(EventCategorySchema), 'The catalog'),
+      responses: okResponses(z.array(EventCategorySchema), 'The catalog', {
+        conflict: 'An event category with this name exists',
+      }),
     }),
     () => reply(eventCategoryCatalog()),
   );
@@ -86,11 +77,13 @@ export function eventCategoryRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'post',
       path: `${CF}/events/categories/create`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Create an event category (E49)',
       description: 'mitreAttack ids must be ATT&CK Enterprise technique or sub-technique ids.',
-      request: { params: account, body: json(EventCategoryCreateSchema) },
-      responses: ok(EventCategorySchema, 'The new category'),
+      request: { params: account, body: jsonBody(EventCategoryCreateSchema) },
+      responses: okResponses(EventCategorySchema, 'The new category', {
+        conflict: 'An event category with this name exists',
+      }),
     }),
     (c) => reply(createEventCategory(c.get('ctx'), c.req.valid('json'))),
   );
@@ -100,11 +93,13 @@ export function eventCategoryRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/categories/{category_id}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Get an event category (E50)',
       description: 'A category of the account, or of the catalog.',
       request: { params: byId },
-      responses: ok(EventCategorySchema, 'The category'),
+      responses: okResponses(EventCategorySchema, 'The category', {
+        conflict: 'An event category with this name exists',
+      }),
     }),
     (c) => reply(getEventCategory(c.get('ctx'), c.req.valid('param').category_id)),
   );
@@ -114,11 +109,13 @@ export function eventCategoryRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'patch',
       path: `${CF}/events/categories/{category_id}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Edit an event category (E51)',
       description: 'Catalog categories cannot be edited (400).',
-      request: { params: byId, body: json(EventCategoryEditSchema) },
-      responses: ok(EventCategorySchema, 'The edited category'),
+      request: { params: byId, body: jsonBody(EventCategoryEditSchema) },
+      responses: okResponses(EventCategorySchema, 'The edited category', {
+        conflict: 'An event category with this name exists',
+      }),
     }),
     (c) => reply(editEventCategory(c.get('ctx'), c.req.valid('param').category_id, c.req.valid('json'))),
   );
@@ -128,10 +125,12 @@ export function eventCategoryRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'delete',
       path: `${CF}/events/categories/{category_id}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Delete an event category (E52)',
       request: { params: byId },
-      responses: ok(z.object({ uuid: z.string() }), 'The deleted category'),
+      responses: okResponses(z.object({ uuid: z.string() }), 'The deleted category', {
+        conflict: 'An event category with this name exists',
+      }),
     }),
     (c) => reply(deleteEventCategory(c.get('ctx'), c.req.valid('param').category_id)),
   );

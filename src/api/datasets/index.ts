@@ -2,12 +2,11 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { createDataset, deleteDataset, editDataset, getDataset } from '../../domain/datasets/datasets.ts';
 import { listDatasetsWithRetention, purgeDataset, undeleteDataset } from '../../domain/datasets/retention.ts';
 import type { AppEnv } from '../auth.ts';
-import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
+import { bearerSecurity, jsonBody, okResponses, reply } from '../envelope.ts';
 import { QueryParams } from '../query.ts';
 import { register } from '../route.ts';
 import { AccountParam, CF, DatasetIdParam, DatasetSchema, queryParam } from '../schemas.ts';
 
-const security = [{ bearerAuth: [] }];
 const tags = ['Datasets'];
 const DatasetBody = z
   .object({
@@ -18,14 +17,6 @@ const DatasetBody = z
 const DatasetCreateBody = DatasetBody.extend({
   isAnalytics: z.boolean().optional().openapi({ description: 'threatdesk: mark as an analytics dataset' }),
 }).openapi('DatasetCreateBody');
-const json = <T extends z.ZodType>(schema: T) => ({
-  content: { 'application/json': { schema } },
-  required: true,
-});
-const ok = <T extends z.ZodType>(schema: T, description: string) => ({
-  200: { description, content: { 'application/json': { schema: envelopeSchema(schema) } } },
-  ...errorResponses,
-});
 
 /** Registers E38–E42. */
 export function datasetRoutes(app: OpenAPIHono<AppEnv>): void {
@@ -35,13 +26,13 @@ export function datasetRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/dataset`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'List datasets (E38)',
       request: { params: z.object({ account_id: AccountParam }) },
       parameters: [
         queryParam('includeDeleted', 'Include soft-deleted datasets, with deletedAt', { type: 'boolean' }),
       ],
-      responses: ok(z.array(DatasetSchema), 'The datasets of the account'),
+      responses: okResponses(z.array(DatasetSchema), 'The datasets of the account'),
     }),
     async (c) => {
       const q = new QueryParams(c.req.url);
@@ -59,10 +50,10 @@ export function datasetRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'post',
       path: `${CF}/events/dataset/create`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Create a dataset (E39)',
-      request: { params: z.object({ account_id: AccountParam }), body: json(DatasetCreateBody) },
-      responses: ok(DatasetSchema, 'The new dataset'),
+      request: { params: z.object({ account_id: AccountParam }), body: jsonBody(DatasetCreateBody) },
+      responses: okResponses(DatasetSchema, 'The new dataset'),
     }),
     (c) => reply(createDataset(c.get('ctx'), c.req.valid('json')), 200),
   );
@@ -72,10 +63,10 @@ export function datasetRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/dataset/{dataset_id}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Get a dataset (E40)',
       request: { params: z.object({ account_id: AccountParam, dataset_id: DatasetIdParam }) },
-      responses: ok(DatasetSchema, 'The dataset'),
+      responses: okResponses(DatasetSchema, 'The dataset'),
     }),
     (c) => reply(getDataset(c.get('ctx'), c.req.valid('param').dataset_id), 200),
   );
@@ -85,13 +76,13 @@ export function datasetRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'patch',
       path: `${CF}/events/dataset/{dataset_id}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Edit a dataset (E41)',
       request: {
         params: z.object({ account_id: AccountParam, dataset_id: DatasetIdParam }),
-        body: json(DatasetBody),
+        body: jsonBody(DatasetBody),
       },
-      responses: ok(DatasetSchema, 'The edited dataset'),
+      responses: okResponses(DatasetSchema, 'The edited dataset'),
     }),
     (c) => reply(editDataset(c.get('ctx'), c.req.valid('param').dataset_id, c.req.valid('json')), 200),
   );
@@ -101,10 +92,10 @@ export function datasetRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'delete',
       path: `${CF}/events/dataset/{dataset_id}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Soft-delete a dataset (E42)',
       request: { params: z.object({ account_id: AccountParam, dataset_id: DatasetIdParam }) },
-      responses: ok(z.object({ name: z.string(), uuid: z.string() }), 'The deleted dataset'),
+      responses: okResponses(z.object({ name: z.string(), uuid: z.string() }), 'The deleted dataset'),
     }),
     (c) => reply(deleteDataset(c.get('ctx'), c.req.valid('param').dataset_id), 200),
   );
@@ -119,13 +110,13 @@ export function datasetRetentionRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'post',
       path: `${CF}/events/dataset/{dataset_id}/undelete`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Restore a soft-deleted dataset',
       description:
         'Brings back a dataset deleted with E42, with all its events, within THREATDESK_DATASET_RETENTION_DAYS ' +
         '(default 30); after that it is purged. 409 when another live dataset has taken its name.',
       request: { params },
-      responses: ok(DatasetSchema, 'The restored dataset'),
+      responses: okResponses(DatasetSchema, 'The restored dataset'),
     }),
     async (c) => reply(await undeleteDataset(c.get('ctx'), c.req.valid('param').dataset_id), 200),
   );
@@ -135,12 +126,12 @@ export function datasetRetentionRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'post',
       path: `${CF}/events/dataset/{dataset_id}/purge`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Erase a soft-deleted dataset now',
       description:
         'Erases a dataset already deleted with E42, and its events, for good (no undelete afterwards).',
       request: { params },
-      responses: ok(z.object({ uuid: z.string(), purged: z.literal(true) }), 'Purged'),
+      responses: okResponses(z.object({ uuid: z.string(), purged: z.literal(true) }), 'Purged'),
     }),
     async (c) => reply(await purgeDataset(c.get('ctx'), c.req.valid('param').dataset_id), 200),
   );

@@ -14,7 +14,7 @@ import { listEvents, MAX_PAGE_SIZE } from '../../domain/events/list.ts';
 import { MAX_CONDITIONS } from '../../domain/events/search.ts';
 import { exportEvents } from '../../domain/stix/export.ts';
 import type { AppEnv } from '../auth.ts';
-import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
+import { bearerSecurity, jsonBody, okResponses, reply } from '../envelope.ts';
 import { QueryParams } from '../query.ts';
 import { register } from '../route.ts';
 import {
@@ -30,21 +30,7 @@ import {
 } from '../schemas.ts';
 import { type ListFormat, parseFormat, stixResponse } from '../stix/format.ts';
 
-const security = [{ bearerAuth: [] }];
 const tags = ['Events'];
-const json = <T extends z.ZodType>(schema: T) => ({
-  content: { 'application/json': { schema } },
-  required: true,
-});
-const ok = <T extends z.ZodType>(
-  schema: T,
-  description: string,
-  status: 200 | 202 = 200,
-  info?: z.ZodType,
-) => ({
-  [status]: { description, content: { 'application/json': { schema: envelopeSchema(schema, info) } } },
-  ...errorResponses,
-});
 
 const BulkBody = z
   .object({
@@ -119,7 +105,7 @@ export function eventRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'List and search events (E01)',
       description:
         'Conditions are AND-ed. Strings: equals/not/in exact; contains/startsWith/endsWith case-insensitive; like is a ' +
@@ -152,7 +138,9 @@ export function eventRoutes(app: OpenAPIHono<AppEnv>): void {
           'all (with format=stix2 or taxii): stream every matching event in one answer, read by cursor as the client reads',
         ),
       ],
-      responses: ok(z.array(ThreatEventSchema), 'One page of events', 200, ResultInfoSchema),
+      responses: okResponses(z.array(ThreatEventSchema), 'One page of events', {
+        resultInfo: ResultInfoSchema,
+      }),
     }),
     async (c) => {
       const q = new QueryParams(c.req.url);
@@ -193,10 +181,10 @@ export function eventRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'post',
       path: `${CF}/events/create`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Create an event (E02)',
-      request: { params: z.object({ account_id: AccountParam }), body: json(EventInputSchema) },
-      responses: ok(ThreatEventSchema, 'The new event'),
+      request: { params: z.object({ account_id: AccountParam }), body: jsonBody(EventInputSchema) },
+      responses: okResponses(ThreatEventSchema, 'The new event'),
     }),
     async (c) => reply(await createEvent(c.get('ctx'), c.req.valid('json')), 200),
   );
@@ -207,13 +195,13 @@ export function eventRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'post',
       path: `${CF}/events/create/bulk`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Create events in bulk (E03)',
       description:
         'Each item is validated on its own: valid items are stored, invalid ones are listed in errors[] with their ' +
         'eventIndex. Answers 202.',
-      request: { params: z.object({ account_id: AccountParam }), body: json(BulkBody) },
-      responses: ok(BulkResultSchema, 'Events stored', 202),
+      request: { params: z.object({ account_id: AccountParam }), body: jsonBody(BulkBody) },
+      responses: okResponses(BulkResultSchema, 'Events stored', { status: 202 }),
     }),
     async (c) => reply(await bulkCreateEvents(c.get('ctx'), c.req.valid('json')), 202),
   );
@@ -224,12 +212,12 @@ export function eventRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/raw/{dataset_id}/{event_id}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Raw payload of an event in a dataset (E19)',
       request: {
         params: z.object({ account_id: AccountParam, dataset_id: DatasetIdParam, event_id: EventIdParam }),
       },
-      responses: ok(RawEventSchema, 'The raw payload'),
+      responses: okResponses(RawEventSchema, 'The raw payload'),
     }),
     async (c) => {
       const p = c.req.valid('param');
@@ -243,12 +231,12 @@ export function eventRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/dataset/{dataset_id}/events/{event_id}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Get an event in a dataset (E08)',
       request: {
         params: z.object({ account_id: AccountParam, dataset_id: DatasetIdParam, event_id: EventIdParam }),
       },
-      responses: ok(ThreatEventSchema, 'The event'),
+      responses: okResponses(ThreatEventSchema, 'The event'),
     }),
     async (c) => {
       const p = c.req.valid('param');
@@ -266,10 +254,10 @@ export function eventByIdRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/{event_id}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Get an event by uuid, in any dataset (E05, deprecated: use E08)',
       request: { params },
-      responses: ok(ThreatEventSchema, 'The event'),
+      responses: okResponses(ThreatEventSchema, 'The event'),
     }),
     async (c) => reply(await getEvent(c.get('ctx'), c.req.valid('param').event_id), 200),
   );
@@ -280,12 +268,12 @@ export function eventByIdRoutes(app: OpenAPIHono<AppEnv>): void {
         method,
         path: `${CF}/events/{event_id}`,
         tags,
-        security,
+        security: bearerSecurity,
         summary: method === 'patch' ? 'Edit an event (E06)' : 'Edit an event (E07)',
         description:
           'Partial update: only the fields sent change. datasetId names the dataset that holds the event.',
-        request: { params, body: json(EventEditSchema) },
-        responses: ok(ThreatEventSchema, 'The edited event'),
+        request: { params, body: jsonBody(EventEditSchema) },
+        responses: okResponses(ThreatEventSchema, 'The edited event'),
       }),
       async (c) =>
         reply(await editEvent(c.get('ctx'), c.req.valid('param').event_id, c.req.valid('json')), 200),
@@ -298,10 +286,10 @@ export function eventByIdRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/{event_id}/raw/{raw_id}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Raw payload of an event (E16)',
       request: { params: rawParams },
-      responses: ok(RawEventSchema, 'The raw payload'),
+      responses: okResponses(RawEventSchema, 'The raw payload'),
     }),
     async (c) => {
       const p = c.req.valid('param');
@@ -315,10 +303,13 @@ export function eventByIdRoutes(app: OpenAPIHono<AppEnv>): void {
         method,
         path: `${CF}/events/{event_id}/raw/{raw_id}`,
         tags,
-        security,
+        security: bearerSecurity,
         summary: method === 'patch' ? 'Edit a raw payload (E17)' : 'Edit a raw payload (E18)',
-        request: { params: rawParams, body: json(RawEditSchema) },
-        responses: ok(z.object({ id: z.string(), data: z.unknown() }), 'The raw payload id and its data'),
+        request: { params: rawParams, body: jsonBody(RawEditSchema) },
+        responses: okResponses(
+          z.object({ id: z.string(), data: z.unknown() }),
+          'The raw payload id and its data',
+        ),
       }),
       async (c) => {
         const p = c.req.valid('param');

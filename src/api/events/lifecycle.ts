@@ -4,12 +4,11 @@ import { ApiError, invalidInput } from '../../domain/errors.ts';
 import { deleteEvents, moveEvents } from '../../domain/events/lifecycle.ts';
 import type { RawCondition } from '../../domain/events/search.ts';
 import type { AppEnv } from '../auth.ts';
-import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
+import { bearerSecurity, envelopeSchema, errorResponses, reply } from '../envelope.ts';
 import { QueryParams } from '../query.ts';
 import { register } from '../route.ts';
 import { AccountParam, CF, DatasetIdParam, queryParam } from '../schemas.ts';
 
-const security = [{ bearerAuth: [] }];
 const tags = ['Dataset lifecycle'];
 const params = z.object({ account_id: AccountParam, dataset_id: DatasetIdParam });
 const count = (description: string) => ({
@@ -41,7 +40,7 @@ export function lifecycleRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'post',
       path: `${CF}/events/dataset/{dataset_id}/move`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Move events to another dataset (E09)',
       description:
         'Moves the events with their raw payloads, indicator links, tags and relationships. Unknown ids are a 400 ' +
@@ -72,7 +71,7 @@ export function lifecycleRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'delete',
       path: `${CF}/events/{dataset_id}/delete`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Delete events (E10)',
       description:
         'Body {"eventIds": [...]} (or eventIds query parameters), or {"search": [...], "confirm": true} to delete ' +
@@ -126,7 +125,7 @@ export function revertRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'post',
       path: `${CF}/events/{dataset_id}/revert-do`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Revert a dataset to a point in time (E11)',
       description:
         'Body: exactly one of {"minutesAgo": n}, {"targetTimestamp": iso} or {"revertBookmark": b}. Every shard of ' +
@@ -166,7 +165,7 @@ export function revertRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/{dataset_id}/bookmark`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: "Bookmark of a dataset's current state (for E11)",
       request: { params },
       responses: {

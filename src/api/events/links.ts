@@ -11,7 +11,7 @@ import {
 } from '../../domain/events/links.ts';
 import { expandGraph } from '../../domain/graph/graph.ts';
 import type { AppEnv } from '../auth.ts';
-import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
+import { bearerSecurity, jsonBody, okResponses, reply } from '../envelope.ts';
 import { QueryParams } from '../query.ts';
 import { register } from '../route.ts';
 import {
@@ -23,16 +23,7 @@ import {
   ThreatEventSchema,
 } from '../schemas.ts';
 
-const security = [{ bearerAuth: [] }];
 const tags = ['Event links'];
-const json = <T extends z.ZodType>(schema: T) => ({
-  content: { 'application/json': { schema } },
-  required: true,
-});
-const ok = <T extends z.ZodType>(schema: T, description: string, info?: z.ZodType) => ({
-  200: { description, content: { 'application/json': { schema: envelopeSchema(schema, info) } } },
-  ...errorResponses,
-});
 const Success = z.object({ success: z.boolean() });
 const params = z.object({ account_id: AccountParam, event_id: EventIdParam });
 const uuidList = (what: string) =>
@@ -69,14 +60,14 @@ export function eventLinkRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'post',
       path: `${CF}/events/relationships/create`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Create parent→child relationships (E21)',
       description:
         'Each child succeeds or fails on its own; failures are listed in errors[] with errorType not_found, ' +
         'self_relationship, cycle or duplicate. relationshipType defaults to related_to.',
       request: {
         params: z.object({ account_id: AccountParam }),
-        body: json(
+        body: jsonBody(
           z
             .object({
               parentId: z.string().min(1).max(64),
@@ -88,7 +79,7 @@ export function eventLinkRoutes(app: OpenAPIHono<AppEnv>): void {
             .openapi('RelationshipsCreate'),
         ),
       },
-      responses: ok(
+      responses: okResponses(
         z.object({
           childIds: z.array(z.string()),
           errors: z.array(z.object({ childId: z.string(), error: z.string(), errorType: z.string() })),
@@ -116,15 +107,15 @@ export function eventLinkRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'post',
       path: `${CF}/events/relate/{event_id}/create`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Make an event reference other events (E22)',
       request: {
         params,
-        body: json(
+        body: jsonBody(
           z.object({ eventIds: uuidList('Events to reference, any dataset') }).openapi('RelateBody'),
         ),
       },
-      responses: ok(Success, 'Done'),
+      responses: okResponses(Success, 'Done'),
     }),
     async (c) =>
       reply(await relateEvents(c.get('ctx'), c.req.valid('param').event_id, c.req.valid('json').eventIds)),
@@ -135,13 +126,13 @@ export function eventLinkRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'delete',
       path: `${CF}/events/relate/{event_id}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Remove references of an event (E23)',
       description:
         'Removes the references named in a JSON body {"eventIds": [...]} or in eventIds query parameters; all of them when neither is given.',
       request: { params },
       parameters: [queryParam('eventIds', 'Referenced events to remove (repeat or comma list)')],
-      responses: ok(Success, 'Done'),
+      responses: okResponses(Success, 'Done'),
     }),
     async (c) =>
       reply(
@@ -158,12 +149,12 @@ export function eventLinkRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'post',
       path: `${CF}/events/event_tag/{event_id}/create`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Add tags to an event (E24)',
       description: 'Tags the account does not have yet are created.',
       request: {
         params,
-        body: json(
+        body: jsonBody(
           z
             .object({
               tags: z
@@ -174,7 +165,7 @@ export function eventLinkRoutes(app: OpenAPIHono<AppEnv>): void {
             .openapi('EventTagsBody'),
         ),
       },
-      responses: ok(Success, 'Done'),
+      responses: okResponses(Success, 'Done'),
     }),
     async (c) =>
       reply(await addEventTags(c.get('ctx'), c.req.valid('param').event_id, c.req.valid('json').tags)),
@@ -185,13 +176,13 @@ export function eventLinkRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'delete',
       path: `${CF}/events/event_tag/{event_id}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Remove tags from an event (E25)',
       description:
         'Removes the tags named in a JSON body {"tags": [...]} or in tags query parameters; all of the event\'s tags when neither is given.',
       request: { params },
       parameters: [queryParam('tags', 'Tags to remove (repeat or comma list)')],
-      responses: ok(Success, 'Done'),
+      responses: okResponses(Success, 'Done'),
     }),
     async (c) =>
       reply(
@@ -212,7 +203,7 @@ export function relatedEventsRoute(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/{event_id}/relationships`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Events related to an event (E20)',
       description:
         'Breadth first over relationships up to maxDepth; cycles never loop; nearest events first.',
@@ -227,7 +218,7 @@ export function relatedEventsRoute(app: OpenAPIHono<AppEnv>): void {
         queryParam('page', '1-based page', { type: 'integer' }),
         queryParam('pageSize', 'Default 100, at most 1000', { type: 'integer' }),
       ],
-      responses: ok(z.array(ThreatEventSchema), 'Related events', ResultInfoSchema),
+      responses: okResponses(z.array(ThreatEventSchema), 'Related events', { resultInfo: ResultInfoSchema }),
     }),
     async (c) => {
       const q = new QueryParams(c.req.url);
@@ -262,20 +253,20 @@ export function bulkRelationshipAndGraphRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'post',
       path: `${CF}/events/create/bulk/relationships`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Bulk create events with relationships (E04, deprecated: use E03)',
       description:
         'Like E03; an item may also carry parentIndex (the index of its parent in data) and relationshipType ' +
         '(default related_to) to relate events of the same request.',
       request: {
         params: z.object({ account_id: AccountParam }),
-        body: json(
+        body: jsonBody(
           z
             .object({ datasetId: z.string().min(1).max(64), data: z.array(z.unknown()).min(1) })
             .openapi('BulkRelationshipsBody'),
         ),
       },
-      responses: ok(
+      responses: okResponses(
         z.object({
           createdEventsCount: z.number(),
           createdIndicatorsCount: z.number(),
@@ -294,7 +285,7 @@ export function bulkRelationshipAndGraphRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/graph`,
       tags: ['Graph'],
-      security,
+      security: bearerSecurity,
       summary: 'Neighbourhood of seed nodes (E15)',
       description:
         'One step around 1–50 seeds (event:<uuid>, indicator:<uuid>, tag:<uuid>). Edges: tagged_with (event→tag), ' +
@@ -310,7 +301,7 @@ export function bulkRelationshipAndGraphRoutes(app: OpenAPIHono<AppEnv>): void {
         queryParam('datasetIds', 'Dataset uuids or one scope; default every dataset'),
         queryParam('cursor', 'Next page of neighbours; only with one seed'),
       ],
-      responses: ok(
+      responses: okResponses(
         z.object({
           edges: z.array(
             z.object({

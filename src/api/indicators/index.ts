@@ -13,18 +13,13 @@ import {
 import { bundle, collectObjects, taxiiEnvelope } from '../../domain/stix/export.ts';
 import { indicatorObjects } from '../../domain/stix/objects.ts';
 import type { AppEnv } from '../auth.ts';
-import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
+import { bearerSecurity, okResponses, reply } from '../envelope.ts';
 import { QueryParams } from '../query.ts';
 import { register } from '../route.ts';
 import { AccountParam, CF, DatasetIdParam, idParam, queryParam } from '../schemas.ts';
 import { parseFormat, stixResponse } from '../stix/format.ts';
 
-const security = [{ bearerAuth: [] }];
 const tags = ['Indicators'];
-const ok = <T extends z.ZodType>(schema: T, description: string) => ({
-  200: { description, content: { 'application/json': { schema: envelopeSchema(schema) } } },
-  ...errorResponses,
-});
 
 const IndicatorSchema = z
   .object({
@@ -99,7 +94,7 @@ export function indicatorRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/indicators`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'List and search indicators (E54)',
       description:
         'Newest first (createdAt desc, then uuid). Filters are AND-ed. With a cursor (pagination.cursor) nothing ' +
@@ -132,7 +127,7 @@ export function indicatorRoutes(app: OpenAPIHono<AppEnv>): void {
             'header); taxii: a TAXII 2.1 envelope {more, next, objects} (application/taxii+json;version=2.1)',
         ),
       ],
-      responses: ok(
+      responses: okResponses(
         z.object({
           indicators: z.array(IndicatorSchema),
           pagination: z.object({
@@ -205,7 +200,7 @@ export function indicatorRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/indicators/aggregate`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Top indicator groups by count (E55)',
       request: { params: Account },
       parameters: [
@@ -219,7 +214,7 @@ export function indicatorRoutes(app: OpenAPIHono<AppEnv>): void {
         queryParam('eventDateBefore', 'measure=relationships only'),
         queryParam('tagUuid', 'Only indicators of this tag'),
       ],
-      responses: ok(
+      responses: okResponses(
         z.object({
           aggregateBy: z.string(),
           aggregations: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.null()]))),
@@ -256,11 +251,11 @@ export function indicatorRoutes(app: OpenAPIHono<AppEnv>): void {
         method: 'get',
         path: `${CF}/events/${path}`,
         tags,
-        security,
+        security: bearerSecurity,
         summary,
         request: { params: Account },
         parameters: [queryParam('datasetIds', 'Default: every dataset of the account')],
-        responses: ok(z.array(z.string()), 'Sorted type names'),
+        responses: okResponses(z.array(z.string()), 'Sorted type names'),
       }),
       async (c) =>
         reply(await indicatorTypes(c.get('ctx'), new QueryParams(c.req.url).list('datasetIds', 100))),
@@ -278,11 +273,11 @@ export function indicatorRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/dataset/{dataset_id}/indicators`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Indicators of a dataset (E58, deprecated: use E54)',
       request: { params: z.object({ account_id: AccountParam, dataset_id: DatasetIdParam }) },
       parameters: [...paged, queryParam('name', 'Substring of the value')],
-      responses: ok(PagedSchema, 'One page'),
+      responses: okResponses(PagedSchema, 'One page'),
     }),
     async (c) => {
       const q = new QueryParams(c.req.url);
@@ -303,10 +298,10 @@ export function indicatorRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/dataset/{dataset_id}/indicators/tags`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Tags used in a dataset (E60; not paginated)',
       request: { params: z.object({ account_id: AccountParam, dataset_id: DatasetIdParam }) },
-      responses: ok(z.array(z.record(z.string(), z.unknown())), 'Tag rows'),
+      responses: okResponses(z.array(z.record(z.string(), z.unknown())), 'Tag rows'),
     }),
     async (c) => reply(await datasetIndicatorTags(c.get('ctx'), c.req.valid('param').dataset_id)),
   );
@@ -316,7 +311,7 @@ export function indicatorRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/dataset/{dataset_id}/indicators/{indicator_id}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'One indicator of a dataset (E59)',
       request: {
         params: z.object({
@@ -325,7 +320,7 @@ export function indicatorRoutes(app: OpenAPIHono<AppEnv>): void {
           indicator_id: IndicatorParam,
         }),
       },
-      responses: ok(IndicatorSchema, 'The indicator'),
+      responses: okResponses(IndicatorSchema, 'The indicator'),
     }),
     async (c) => {
       const p = c.req.valid('param');
@@ -338,7 +333,7 @@ export function indicatorRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/tags/{tag_uuid}/indicators`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Indicators of a tag (E69)',
       description:
         'Indicators linked to events carrying the tag, over every dataset of the account unless datasetIds scopes it.',
@@ -348,7 +343,7 @@ export function indicatorRoutes(app: OpenAPIHono<AppEnv>): void {
         queryParam('datasetIds', 'Dataset uuids or one scope'),
         queryParam('search', 'Conditions on value, indicatorType'),
       ],
-      responses: ok(PagedSchema, 'One page'),
+      responses: okResponses(PagedSchema, 'One page'),
     }),
     async (c) => {
       const q = new QueryParams(c.req.url);
@@ -370,13 +365,13 @@ export function indicatorRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/dataset/{dataset_id}/tags/{tag_uuid}/indicators`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Indicators of a tag in one dataset (E70, deprecated: use E69 with datasetIds)',
       request: {
         params: z.object({ account_id: AccountParam, dataset_id: DatasetIdParam, tag_uuid: TagParam }),
       },
       parameters: [...paged, queryParam('search', 'Conditions on value, indicatorType')],
-      responses: ok(PagedSchema, 'One page'),
+      responses: okResponses(PagedSchema, 'One page'),
     }),
     async (c) => {
       const q = new QueryParams(c.req.url);

@@ -17,20 +17,11 @@ import {
   listSavedQueries,
 } from '../../domain/queries/queries.ts';
 import type { AppEnv } from '../auth.ts';
-import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
+import { bearerSecurity, errorResponses, jsonBody, okResponses, reply } from '../envelope.ts';
 import { QueryParams } from '../query.ts';
 import { register } from '../route.ts';
 import { AccountParam, CF, queryParam } from '../schemas.ts';
 
-const security = [{ bearerAuth: [] }];
-const json = <T extends z.ZodType>(schema: T) => ({
-  content: { 'application/json': { schema } },
-  required: true,
-});
-const ok = <T extends z.ZodType>(schema: T, description: string) => ({
-  200: { description, content: { 'application/json': { schema: envelopeSchema(schema) } } },
-  ...errorResponses,
-});
 const Empty = z.object({}).openapi({ description: 'Empty' });
 
 const numericIdParam = (name: string, description: string) =>
@@ -160,10 +151,10 @@ export function queryAlertRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/queries/alerts`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'List query alerts (E32)',
       request: { params: account },
-      responses: ok(z.array(QueryAlertSchema), 'Every alert of the account'),
+      responses: okResponses(z.array(QueryAlertSchema), 'Every alert of the account'),
     }),
     (c) => reply(listQueryAlerts(c.get('ctx'))),
   );
@@ -173,10 +164,10 @@ export function queryAlertRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'post',
       path: `${CF}/events/queries/alerts/create`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Create a query alert (E33)',
-      request: { params: account, body: json(QueryAlertBody) },
-      responses: ok(QueryAlertSchema, 'The new alert'),
+      request: { params: account, body: jsonBody(QueryAlertBody) },
+      responses: okResponses(QueryAlertSchema, 'The new alert'),
     }),
     (c) => reply(createQueryAlert(c.get('ctx'), c.req.valid('json'))),
   );
@@ -186,7 +177,7 @@ export function queryAlertRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/queries/alerts/{alert_id}/deliveries`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: "An alert's delivery log (threatdesk extension)",
       description:
         'The messages of the alert, newest first: each with its status (pending, delivered, failed), attempts, ' +
@@ -195,7 +186,7 @@ export function queryAlertRoutes(app: OpenAPIHono<AppEnv>): void {
       parameters: [
         queryParam('limit', 'At most this many messages (1–1000, default 100)', { type: 'integer' }),
       ],
-      responses: ok(z.array(DeliverySchema), 'The delivery log'),
+      responses: okResponses(z.array(DeliverySchema), 'The delivery log'),
     }),
     (c) => {
       const limit = new QueryParams(c.req.url).integer('limit', { min: 1, max: 1000 }) ?? 100;
@@ -208,10 +199,10 @@ export function queryAlertRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/queries/alerts/{alert_id}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Get a query alert (E34)',
       request: { params: byAlert },
-      responses: ok(QueryAlertSchema, 'The alert'),
+      responses: okResponses(QueryAlertSchema, 'The alert'),
     }),
     (c) => reply(getQueryAlert(c.get('ctx'), Number(c.req.valid('param').alert_id))),
   );
@@ -225,10 +216,10 @@ export function queryAlertRoutes(app: OpenAPIHono<AppEnv>): void {
         method,
         path: `${CF}/events/queries/alerts/{alert_id}`,
         tags,
-        security,
+        security: bearerSecurity,
         summary,
-        request: { params: byAlert, body: json(QueryAlertEditBody) },
-        responses: ok(QueryAlertSchema, 'The updated alert'),
+        request: { params: byAlert, body: jsonBody(QueryAlertEditBody) },
+        responses: okResponses(QueryAlertSchema, 'The updated alert'),
       }),
       (c) => reply(editQueryAlert(c.get('ctx'), Number(c.req.valid('param').alert_id), c.req.valid('json'))),
     );
@@ -239,10 +230,10 @@ export function queryAlertRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'delete',
       path: `${CF}/events/queries/alerts/{alert_id}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Delete a query alert (E37)',
       request: { params: byAlert },
-      responses: ok(Empty, 'Deleted; its undelivered messages are dropped'),
+      responses: okResponses(Empty, 'Deleted; its undelivered messages are dropped'),
     }),
     (c) => reply(deleteQueryAlert(c.get('ctx'), Number(c.req.valid('param').alert_id))),
   );
@@ -257,10 +248,10 @@ export function savedQueryRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/queries`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'List saved queries (E26)',
       request: { params: account },
-      responses: ok(z.array(SavedQuerySchema), 'Every saved query of the account'),
+      responses: okResponses(z.array(SavedQuerySchema), 'Every saved query of the account'),
     }),
     (c) => reply(listSavedQueries(c.get('ctx'))),
   );
@@ -270,11 +261,11 @@ export function savedQueryRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'post',
       path: `${CF}/events/queries/create`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Save a query (E27)',
-      request: { params: account, body: json(SavedQueryBody) },
+      request: { params: account, body: jsonBody(SavedQueryBody) },
       responses: {
-        ...ok(SavedQuerySchema, 'The saved query'),
+        ...okResponses(SavedQuerySchema, 'The saved query'),
         409: {
           description: 'A saved query with this name exists',
           content: errorResponses[400].content,
@@ -289,10 +280,10 @@ export function savedQueryRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/queries/{query_id}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Get a saved query (E28)',
       request: { params: byQuery },
-      responses: ok(SavedQuerySchema, 'The saved query'),
+      responses: okResponses(SavedQuerySchema, 'The saved query'),
     }),
     (c) => reply(getSavedQuery(c.get('ctx'), Number(c.req.valid('param').query_id))),
   );
@@ -306,11 +297,11 @@ export function savedQueryRoutes(app: OpenAPIHono<AppEnv>): void {
         method,
         path: `${CF}/events/queries/{query_id}`,
         tags,
-        security,
+        security: bearerSecurity,
         summary,
-        request: { params: byQuery, body: json(SavedQueryEditBody) },
+        request: { params: byQuery, body: jsonBody(SavedQueryEditBody) },
         responses: {
-          ...ok(SavedQuerySchema, 'The edited saved query'),
+          ...okResponses(SavedQuerySchema, 'The edited saved query'),
           409: { description: 'Another saved query has this name', content: errorResponses[400].content },
         },
       }),
@@ -323,11 +314,11 @@ export function savedQueryRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'delete',
       path: `${CF}/events/queries/{query_id}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Delete a saved query (E31)',
       description: 'Deletes the saved query and the alerts on it.',
       request: { params: byQuery },
-      responses: ok(Empty, 'Event query deleted successfully'),
+      responses: okResponses(Empty, 'Event query deleted successfully'),
     }),
     (c) => reply(deleteSavedQuery(c.get('ctx'), Number(c.req.valid('param').query_id))),
   );

@@ -21,12 +21,11 @@ import {
   MAX_TAG_PAGE_SIZE,
 } from '../../domain/tags/tags.ts';
 import type { AppEnv } from '../auth.ts';
-import { envelopeSchema, errorResponses, reply } from '../envelope.ts';
+import { bearerSecurity, jsonBody, okResponses, reply } from '../envelope.ts';
 import { QueryParams } from '../query.ts';
 import { register } from '../route.ts';
 import { AccountParam, CF, idParam, queryParam } from '../schemas.ts';
 
-const security = [{ bearerAuth: [] }];
 const tags = ['Tags'];
 
 const TagUuidParam = idParam('tag_uuid', 'Tag UUID');
@@ -115,18 +114,6 @@ const TagListSchema = z
   })
   .openapi('TagList');
 
-const json = <T extends z.ZodType>(schema: T) => ({
-  content: { 'application/json': { schema } },
-  required: true,
-});
-const ok = <T extends z.ZodType>(schema: T, description: string) => ({
-  200: { description, content: { 'application/json': { schema: envelopeSchema(schema) } } },
-  409: {
-    description: 'The value or name is taken, or the category is still in use',
-    content: { 'application/json': { schema: errorResponses[400].content['application/json'].schema } },
-  },
-  ...errorResponses,
-});
 const account = z.object({ account_id: AccountParam });
 const Deleted = z.object({ uuid: z.string() });
 
@@ -138,11 +125,15 @@ export function tagRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/tags/categories`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'List tag categories (E65)',
       request: { params: account },
       parameters: [queryParam('search', 'Case-insensitive substring of the name or description')],
-      responses: ok(z.object({ categories: z.array(TagCategorySchema) }), 'The categories, by name'),
+      responses: okResponses(
+        z.object({ categories: z.array(TagCategorySchema) }),
+        'The categories, by name',
+        { conflict: 'The value or name is taken, or the category is still in use' },
+      ),
     }),
     (c) => reply(listTagCategories(c.get('ctx'), { search: new QueryParams(c.req.url).string('search') })),
   );
@@ -152,11 +143,13 @@ export function tagRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'post',
       path: `${CF}/events/tags/categories/create`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Create a tag category (E66)',
       description: 'The schema (FieldDefinition[]) is validated; tags of the category must then match it.',
-      request: { params: account, body: json(TagCategoryCreateSchema) },
-      responses: ok(TagCategorySchema, 'The new category'),
+      request: { params: account, body: jsonBody(TagCategoryCreateSchema) },
+      responses: okResponses(TagCategorySchema, 'The new category', {
+        conflict: 'The value or name is taken, or the category is still in use',
+      }),
     }),
     (c) => reply(createTagCategory(c.get('ctx'), c.req.valid('json'))),
   );
@@ -166,14 +159,16 @@ export function tagRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'patch',
       path: `${CF}/events/tags/categories/{category_uuid}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Edit a tag category (E67)',
       description: 'A given schema replaces the stored one; omitted fields are kept.',
       request: {
         params: z.object({ account_id: AccountParam, category_uuid: CategoryUuidParam }),
-        body: json(TagCategoryEditSchema),
+        body: jsonBody(TagCategoryEditSchema),
       },
-      responses: ok(TagCategorySchema, 'The edited category'),
+      responses: okResponses(TagCategorySchema, 'The edited category', {
+        conflict: 'The value or name is taken, or the category is still in use',
+      }),
     }),
     (c) => reply(editTagCategory(c.get('ctx'), c.req.valid('param').category_uuid, c.req.valid('json'))),
   );
@@ -183,11 +178,13 @@ export function tagRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'delete',
       path: `${CF}/events/tags/categories/{category_uuid}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Delete a tag category (E68)',
       description: 'Refused with 409 while tags still use the category.',
       request: { params: z.object({ account_id: AccountParam, category_uuid: CategoryUuidParam }) },
-      responses: ok(Deleted, 'The deleted category'),
+      responses: okResponses(Deleted, 'The deleted category', {
+        conflict: 'The value or name is taken, or the category is still in use',
+      }),
     }),
     (c) => reply(deleteTagCategory(c.get('ctx'), c.req.valid('param').category_uuid)),
   );
@@ -197,13 +194,15 @@ export function tagRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'post',
       path: `${CF}/events/tags/create`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Create a tag (E61)',
       description:
         'With categoryUuid, properties are validated against the category schema: rules with enforcement ' +
         '"error" answer 400, rules with "warn" store the tag and answer a warning in messages.',
-      request: { params: account, body: json(TagCreateSchema) },
-      responses: ok(TagSchema, 'The new tag'),
+      request: { params: account, body: jsonBody(TagCreateSchema) },
+      responses: okResponses(TagSchema, 'The new tag', {
+        conflict: 'The value or name is taken, or the category is still in use',
+      }),
     }),
     (c) => {
       const { tag, messages } = createTag(c.get('ctx'), c.req.valid('json'));
@@ -216,7 +215,7 @@ export function tagRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'get',
       path: `${CF}/events/tags`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'List and search tags (E62)',
       description:
         'search: case-insensitive substring of the value or the serialized properties. filters: at most ' +
@@ -236,7 +235,9 @@ export function tagRoutes(app: OpenAPIHono<AppEnv>): void {
           maximum: MAX_TAG_PAGE_SIZE,
         }),
       ],
-      responses: ok(TagListSchema, 'One page of tags, ordered by value'),
+      responses: okResponses(TagListSchema, 'One page of tags, ordered by value', {
+        conflict: 'The value or name is taken, or the category is still in use',
+      }),
     }),
     (c) => {
       const q = new QueryParams(c.req.url);
@@ -257,16 +258,18 @@ export function tagRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'patch',
       path: `${CF}/events/tags/{tag_uuid}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Edit a tag (E63)',
       description:
         'Omitted fields are kept; null clears a field (tlp cannot be cleared). properties merge per key (a null ' +
         'value deletes the key) and the result is validated; a categoryUuid change re-validates. version goes up.',
       request: {
         params: z.object({ account_id: AccountParam, tag_uuid: TagUuidParam }),
-        body: json(TagEditSchema),
+        body: jsonBody(TagEditSchema),
       },
-      responses: ok(TagSchema, 'The edited tag'),
+      responses: okResponses(TagSchema, 'The edited tag', {
+        conflict: 'The value or name is taken, or the category is still in use',
+      }),
     }),
     (c) => {
       const { tag, messages } = editTag(c.get('ctx'), c.req.valid('param').tag_uuid, c.req.valid('json'));
@@ -279,10 +282,12 @@ export function tagRoutes(app: OpenAPIHono<AppEnv>): void {
       method: 'delete',
       path: `${CF}/events/tags/{tag_uuid}`,
       tags,
-      security,
+      security: bearerSecurity,
       summary: 'Delete a tag (E64)',
       request: { params: z.object({ account_id: AccountParam, tag_uuid: TagUuidParam }) },
-      responses: ok(Deleted, 'The deleted tag'),
+      responses: okResponses(Deleted, 'The deleted tag', {
+        conflict: 'The value or name is taken, or the category is still in use',
+      }),
     }),
     (c) => reply(deleteTag(c.get('ctx'), c.req.valid('param').tag_uuid)),
   );
