@@ -89,9 +89,7 @@ describe('e2e: aggregations and GraphQL through the SDK and plain HTTP (E12–E1
   });
 
   afterAll(async () => {
-    const errors = server.stderr;
-    await server.dispose();
-    expect(errors).toBe('');
+    expect(await server.disposeTakingErrors()).toBe('');
   });
 
   it('aggregate.list answers the envelope with exact counts over several datasets, per day', async () => {

@@ -32,10 +32,7 @@ describe('e2e: errors, tokens and the CLI through the SDK', () => {
     account_id = server.account;
   });
   afterAll(async () => {
-    const errors = server.stderr;
-    await server.dispose();
-    // Unhandled errors (answered 500) are logged on stderr even with THREATDESK_LOG=off.
-    expect(errors).toBe('');
+    expect(await server.disposeTakingErrors()).toBe('');
   });
 
   it('raises BadRequestError (400) with numeric codes for an invalid body and an invalid query', async () => {

@@ -21,10 +21,7 @@ describe('e2e: datasets through the SDK (E38–E42)', () => {
     account_id = server.account;
   });
   afterAll(async () => {
-    const errors = server.stderr;
-    await server.dispose();
-    // Unhandled errors (answered 500) are logged on stderr even with THREATDESK_LOG=off.
-    expect(errors).toBe('');
+    expect(await server.disposeTakingErrors()).toBe('');
   });
 
   it('creates, gets, lists, edits and soft-deletes a dataset', async () => {

@@ -65,10 +65,7 @@ describe('e2e: events through the SDK', () => {
     ).uuid;
   });
   afterAll(async () => {
-    const errors = server.stderr;
-    await server.dispose();
-    // Unhandled errors (answered 500) are logged on stderr even with THREATDESK_LOG=off.
-    expect(errors).toBe('');
+    expect(await server.disposeTakingErrors()).toBe('');
   });
 
   it('creates an event (E02) and answers every field; E05 and E08 read it back', async () => {

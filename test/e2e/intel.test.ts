@@ -68,9 +68,7 @@ describe('e2e: indicators, links and the graph through the SDK', () => {
     }
   });
   afterAll(async () => {
-    const errors = server.stderr;
-    await server.dispose();
-    expect(errors).toBe('');
+    expect(await server.disposeTakingErrors()).toBe('');
   });
 
   it('lists, aggregates and types indicators (E54–E57)', async () => {

@@ -52,10 +52,7 @@ describe('e2e: limits, malformed requests and concurrent writes', () => {
     ).uuid;
   });
   afterAll(async () => {
-    const errors = server.stderr;
-    await server.dispose();
-    // Unhandled errors (answered 500) are logged on stderr even with THREATDESK_LOG=off.
-    expect(errors).toBe('');
+    expect(await server.disposeTakingErrors()).toBe('');
   });
 
   it('answers 413 for a body over THREATDESK_MAX_BODY_BYTES, sized or streamed', async () => {

@@ -75,9 +75,7 @@ describe('e2e: saved queries through the SDK (E26–E31) and alerts by fetch (E3
     account_id = server.account;
   });
   afterAll(async () => {
-    const errors = server.stderr;
-    await server.dispose();
-    expect(errors).toBe('');
+    expect(await server.disposeTakingErrors()).toBe('');
   });
 
   it('creates, gets, lists, edits and deletes a saved query with the SDK', async () => {
@@ -215,8 +213,7 @@ describe('e2e: alerts delivered by the running server', () => {
     hooks.answer = () => 200;
   });
   afterAll(async () => {
-    const errors = server.stderr;
-    await server.dispose();
+    const errors = await server.disposeTakingErrors();
     await Promise.all([hooks.stop(), smtp.stop()]);
     expect(errors).toBe('');
   });

@@ -199,6 +199,16 @@ export class TestServer {
     fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 
+  /**
+   * Disposes of the server and answers what it wrote on stderr: unhandled errors (answered
+   * 500) are logged there even with THREATDESK_LOG=off, so suites expect it empty.
+   */
+  async disposeTakingErrors(): Promise<string> {
+    const errors = this.stderr;
+    await this.dispose();
+    return errors;
+  }
+
   /** An SDK client against this server; `null` sends no credentials at all. */
   client(token: string | null = this.token): Cloudflare {
     return new Cloudflare({

@@ -42,9 +42,7 @@ describe('e2e: TAXII 2.1 with plain fetch', () => {
     readToken = (await createTokenWithCli(server.dataDir, account_id, { readOnly: true })).token;
   });
   afterAll(async () => {
-    const errors = server.stderr;
-    await server.dispose();
-    expect(errors).toBe('');
+    expect(await server.disposeTakingErrors()).toBe('');
   });
 
   const fetchTaxii = (path: string, token: string | null = readToken) =>

@@ -56,13 +56,16 @@ export interface AggQuery {
 
 const DAY = 86_400_000;
 
-/** Growable Int32 column. */
-class IntColumn {
-  data = new Int32Array(1024);
+/** A growable column over a typed array (Int32 for ids and days, Float64 for timestamps). */
+class Column<A extends Int32Array | Float64Array> {
   length = 0;
+  constructor(
+    public data: A,
+    private readonly make: (size: number) => A,
+  ) {}
   push(v: number): void {
     if (this.length === this.data.length) {
-      const next = new Int32Array(this.data.length * 2);
+      const next = this.make(this.data.length * 2);
       next.set(this.data);
       this.data = next;
     }
@@ -70,19 +73,9 @@ class IntColumn {
   }
 }
 
-/** Growable Float64 column. */
-class FloatColumn {
-  data = new Float64Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-}
+const intColumn = () => new Column(new Int32Array(1024), (n) => new Int32Array(n));
+const floatColumn = () => new Column(new Float64Array(1024), (n) => new Float64Array(n));
+type IntColumn = Column<Int32Array>;
 
 /** Strings ↔ small integers; 0 is the empty value. */
 class Dictionary {
@@ -168,15 +161,15 @@ export class EventColumns {
   private ids = new Float64Array(1024);
   private sortedIds = true;
   private alive = new Uint8Array(1024);
-  private readonly day = new IntColumn();
+  private readonly day = intColumn();
   /** Exact dates, read only for rows on the first or last day of a date range. */
-  private readonly ms = new FloatColumn();
+  private readonly ms = floatColumn();
   /** Earliest and latest day of any row: the span of date buckets. */
   private minDay = Number.POSITIVE_INFINITY;
   private maxDay = Number.NEGATIVE_INFINITY;
-  private readonly single = new Map<SingleDim, IntColumn>(SINGLE.map((d) => [d, new IntColumn()]));
-  private readonly multiOffsets = new Map<MultiDim, IntColumn>(MULTI.map((d) => [d, new IntColumn()]));
-  private readonly multiValues = new Map<MultiDim, IntColumn>(MULTI.map((d) => [d, new IntColumn()]));
+  private readonly single = new Map<SingleDim, IntColumn>(SINGLE.map((d) => [d, intColumn()]));
+  private readonly multiOffsets = new Map<MultiDim, IntColumn>(MULTI.map((d) => [d, intColumn()]));
+  private readonly multiValues = new Map<MultiDim, IntColumn>(MULTI.map((d) => [d, intColumn()]));
   /** Rows whose list values changed after they were appended. */
   private readonly multiOverride = new Map<MultiDim, Map<number, number[]>>(MULTI.map((d) => [d, new Map()]));
   private readonly dicts = new Map<AggDimension, Dictionary>(
