@@ -17,6 +17,8 @@ export interface TestApp {
   stores: Stores;
   clock: ManualClock;
   ids: RandomIds;
+  /** The in-memory databases behind the stores, for tests that look beneath the API. */
+  databases: MemoryDatabases;
   /** A new account with a write token and a read token. */
   account(): Promise<TestAccount>;
 }
@@ -48,7 +50,8 @@ export interface ApiBody {
 export function makeTestApp(config: Partial<Config> = {}): TestApp {
   const clock = new ManualClock(Date.parse('2026-01-15T12:00:00Z'));
   const ids = new RandomIds(clock);
-  const stores = createStores(new MemoryDatabases(), clock);
+  const databases = new MemoryDatabases();
+  const stores = createStores(databases, clock);
   const app = createApp({
     stores,
     clock,
@@ -61,6 +64,7 @@ export function makeTestApp(config: Partial<Config> = {}): TestApp {
     stores,
     clock,
     ids,
+    databases,
     async account() {
       accountCounter++;
       const id = `acct${accountCounter.toString().padStart(4, '0')}${ids.secret(4)}`;

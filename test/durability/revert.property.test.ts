@@ -272,6 +272,21 @@ async function expectViews(account: TestAccount, datasetId: string, events: List
       `${label}: search indicator equals ${ind.value}`,
     ).toEqual(want.map((e) => e.uuid));
   }
+  // Full text: edits and reverts rewrite an event's words, and removed events leave their
+  // entries behind as ghosts that must never match.
+  for (const word of ['twice', 'sinkholed', 'edited', 'reviewed', 'gamma', 'zeta']) {
+    const got = await listing(account, datasetId, [{ field: 'event', op: 'find', value: word }]);
+    const want = events.filter(
+      (e) =>
+        String(e.insight ?? '')
+          .split(' ')
+          .includes(word) || (e.indicators as { value: string }[]).some((i) => i.value.includes(word)),
+    );
+    expect(
+      got.map((e) => e.uuid),
+      `${label}: find ${word}`,
+    ).toEqual(want.map((e) => e.uuid));
+  }
   const res = await call(
     account,
     'GET',

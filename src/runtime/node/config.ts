@@ -13,6 +13,8 @@ export interface NodeSettings {
   logRequests: boolean;
   /** Journal every shard write for point-in-time revert (THREATDESK_JOURNAL=off switches it off). */
   journal: boolean;
+  /** Milliseconds between shard maintenance passes (THREATDESK_MAINTENANCE_TICK_MS; 0 = off). */
+  maintenanceTickMs: number;
   config: Config;
   alerts: AlertSettings;
 }
@@ -74,6 +76,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings
       ),
     },
     journal: env.THREATDESK_JOURNAL !== 'off',
+    maintenanceTickMs: positiveInt(env, 'THREATDESK_MAINTENANCE_TICK_MS', 600_000, 0),
   };
 }
 

@@ -1,33 +1,31 @@
-import type { AlertDelivery } from '../../domain/queries/delivery.ts';
-
 /**
- * The in-process scheduler of alert deliveries: runs `AlertDelivery.runDueAlerts` now (so
- * messages left pending by a previous process are resent at once) and then every `tickMs`,
- * never two runs at a time. `stop()` aborts the sends in flight (their messages stay pending in
- * the outbox for the next start) and resolves once the run has ended.
+ * Runs a background job now and then every `tickMs`, never two runs at a time (alert
+ * deliveries, shard maintenance). `stop()` aborts the run in flight through its signal and
+ * resolves once it has ended, so the databases can be closed after it.
  */
-export class AlertScheduler {
+export class Periodic {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private current: Promise<void> | undefined;
   private readonly abort = new AbortController();
   private stopped = false;
 
   constructor(
-    private readonly delivery: AlertDelivery,
+    private readonly run: (signal: AbortSignal) => Promise<unknown>,
     private readonly tickMs: number,
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  start(): void {
+  /** Starts the job: at once, or after `delayMs`. A tick of 0 leaves it off. */
+  start(delayMs = 0): void {
     if (this.stopped || this.tickMs <= 0) return;
-    this.tick();
+    if (delayMs > 0) this.timer = setTimeout(() => this.tick(), delayMs);
+    else this.tick();
   }
 
   private tick(): void {
     this.timer = undefined;
     if (this.stopped) return;
-    this.current = this.delivery
-      .runDueAlerts({ signal: this.abort.signal })
+    this.current = this.run(this.abort.signal)
       .then(
         () => undefined,
         (err: unknown) => this.onError(err),

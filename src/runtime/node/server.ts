@@ -3,13 +3,14 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../../api/app.ts';
 import { jsonLogger, type Logger, silentLogger } from '../../api/logger.ts';
 import { systemClock } from '../../domain/clock.ts';
+import { maintainShards } from '../../domain/datasets/maintenance.ts';
 import { RandomIds } from '../../domain/ids.ts';
 import { AlertDelivery, fetchWebhook } from '../../domain/queries/delivery.ts';
 import { createToken, ensureToken, newAccountId } from '../../domain/tokens.ts';
 import { createStores } from '../../store/stores.ts';
 import { lockDataDir } from './backup.ts';
 import type { NodeSettings } from './config.ts';
-import { AlertScheduler } from './scheduler.ts';
+import { Periodic } from './scheduler.ts';
 import { sendMail } from './smtp.ts';
 import { FileDatabases } from './sqlite.ts';
 
@@ -69,11 +70,24 @@ export async function startServer(
     options: { maxAttempts: alerts.maxAttempts, retryBaseMs: alerts.retryBaseMs, settleMs: alerts.settleMs },
     log: (entry) => logger.error(entry),
   });
-  const scheduler = new AlertScheduler(delivery, alerts.tickMs, (err) =>
-    logger.error({
-      msg: 'alert scheduler run failed',
-      error: err instanceof Error ? err.message : String(err),
-    }),
+  const scheduler = new Periodic(
+    (signal) => delivery.runDueAlerts({ signal }),
+    alerts.tickMs,
+    (err) =>
+      logger.error({
+        msg: 'alert scheduler run failed',
+        error: err instanceof Error ? err.message : String(err),
+      }),
+  );
+  // Shard housekeeping (journal past the revert window, full text of removed events).
+  const maintenance = new Periodic(
+    (signal) => maintainShards({ stores, clock, config: settings.config }, { signal }),
+    settings.maintenanceTickMs,
+    (err) =>
+      logger.error({
+        msg: 'shard maintenance failed',
+        error: err instanceof Error ? err.message : String(err),
+      }),
   );
 
   let serving = true;
@@ -89,6 +103,7 @@ export async function startServer(
   const port = typeof address === 'object' && address ? address.port : settings.port;
   const url = `http://${settings.host}:${port}`;
   scheduler.start();
+  maintenance.start(settings.maintenanceTickMs);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -97,7 +112,7 @@ export async function startServer(
       stopping ??= new Promise<void>((resolve) => {
         serving = false;
         // Sends in flight are aborted; their messages stay pending and go out after the next start.
-        const schedulerStopped = scheduler.stop();
+        const schedulerStopped = Promise.all([scheduler.stop(), maintenance.stop()]);
         server.close(() => {
           void schedulerStopped.then(() => {
             dbs.closeAll();

@@ -109,4 +109,53 @@ export const shardMigrations: readonly Migration[] = [
       CREATE INDEX journal_at ON journal(at_ms);
     `,
   },
+  {
+    version: 5,
+    name: 'journal images as rows, full-text ghosts',
+    // Before images are row copies made by SQL (no JSON round trip through the process), and
+    // removed events leave their full-text entry behind as a ghost: `find` only selects ids
+    // that are in `events`, so a ghost never matches; it is deleted before its id is written again.
+    sql: `
+      CREATE TABLE journal_events (
+        seq INTEGER NOT NULL,
+        id INTEGER NOT NULL,
+        uuid TEXT NOT NULL,
+        date_ms INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        attacker TEXT NOT NULL,
+        attacker_country TEXT NOT NULL,
+        category TEXT NOT NULL,
+        event TEXT NOT NULL,
+        indicator TEXT NOT NULL,
+        indicator_type TEXT NOT NULL,
+        insight TEXT,
+        kill_chain INTEGER NOT NULL,
+        mitre_attack TEXT NOT NULL,
+        mitre_capec TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        indicators TEXT NOT NULL,
+        target_country TEXT NOT NULL,
+        target_industry TEXT NOT NULL,
+        tlp TEXT NOT NULL,
+        releasability_id TEXT,
+        raw_id TEXT NOT NULL,
+        has_children INTEGER NOT NULL,
+        source TEXT,
+        PRIMARY KEY (seq, id)
+      ) WITHOUT ROWID;
+      CREATE TABLE journal_raw (
+        seq INTEGER NOT NULL,
+        event_id INTEGER NOT NULL,
+        raw_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        tlp TEXT NOT NULL,
+        data TEXT,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL,
+        PRIMARY KEY (seq, event_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE fts_ghosts (id INTEGER PRIMARY KEY);
+    `,
+  },
 ];

@@ -51,6 +51,8 @@ export interface ShardClient {
   /** Undoes every change after a journal position; answers the events changed. */
   revertTo(at: ShardAddress, position: number): Promise<number>;
   pruneJournal(at: ShardAddress, beforeMs: number): Promise<number>;
+  /** Deletes the full-text entries left by up to `limit` removed events; answers how many. */
+  clearGhosts(at: ShardAddress, limit: number): Promise<number>;
   /** Deletes a shard's storage for good (a purged dataset). */
   drop(at: ShardAddress): Promise<void>;
   /** Removes events (and what hangs off them); answers them as storable events. */
@@ -185,6 +187,10 @@ export class LocalShardClient implements ShardClient {
   }
   async pruneJournal(at: ShardAddress, beforeMs: number): Promise<number> {
     return this.open(at).pruneJournal(beforeMs);
+  }
+
+  async clearGhosts(at: ShardAddress, limit: number): Promise<number> {
+    return this.open(at).clearGhosts(limit);
   }
   async removeMany(at: ShardAddress, uuids: readonly string[]): Promise<NewEvent[]> {
     return this.open(at).removeMany(uuids);

@@ -123,6 +123,12 @@ export const INSERT_EVENT_INDICATOR =
 
 const CACHE_LIMIT = 200_000;
 
+/** The columns of `events` and `raw`, as copied into the journal's before images. */
+const EVENT_COLUMNS = `id, uuid, date_ms, created_ms, updated_ms, attacker, attacker_country, category, event,
+  indicator, indicator_type, insight, kill_chain, mitre_attack, mitre_capec, tags, indicators, target_country,
+  target_industry, tlp, releasability_id, raw_id, has_children, source`;
+const RAW_COLUMNS = 'event_id, raw_id, source, tlp, data, created_ms, updated_ms';
+
 /**
  * Everything stored for one shard of one dataset: events, raw payloads, tag and indicator
  * links, full text. Pure and synchronous: the same class runs inside a Durable Object.
@@ -137,6 +143,11 @@ export class Shard {
   private readonly tagCounts = new Map<number, number>();
   private readonly indicatorIds = new Map<string, number>();
   private eventCount: number;
+  /**
+   * Highest event id whose full-text entry outlived its event (a ghost, see removeIds); only
+   * ids at or below it are checked before their full text is written again.
+   */
+  private maxGhost: number;
   /** Column copy for aggregations, kept in step with every write below. */
   private readonly columns: EventColumns;
 
@@ -150,6 +161,7 @@ export class Shard {
   ) {
     migrate(sql, shardMigrations);
     this.eventCount = sql.one<{ n: number }>('SELECT count(*) AS n FROM events')?.n ?? 0;
+    this.maxGhost = sql.one<{ m: number | null }>('SELECT max(id) AS m FROM fts_ghosts')?.m ?? -1;
     this.columns = new EventColumns(sql);
   }
 
@@ -219,6 +231,8 @@ export class Shard {
     ]);
     this.linkTags(e.id, e.dateMs, e.tags, true);
     this.linkIndicators(e.id, e.indicators, e.createdMs);
+    if (e.id <= this.maxGhost && sql.run('DELETE FROM fts_ghosts WHERE id = ?', [e.id]).changes > 0)
+      sql.run('DELETE FROM events_fts WHERE rowid = ?', [e.id]);
     sql.run(INSERT_FTS, [e.id, e.event, e.insight ?? '', ftsIndicatorText(e)]);
   }
 
@@ -344,7 +358,7 @@ export class Shard {
     const updated = this.sql.transaction(() => {
       const before = this.get(uuid);
       if (!before) return undefined;
-      this.journal('update', null, this.images([before.id]));
+      this.journal('update', null, [before.id]);
       const now = patch.updatedMs ?? this.clock.now();
       const after: StoredEvent = { ...before, updatedMs: now };
       for (const key of Object.keys(patch) as (keyof EventPatch)[]) {
@@ -402,7 +416,7 @@ export class Shard {
     return this.sql.transaction(() => {
       const event = this.get(uuid);
       if (!event) return undefined;
-      this.journal('update', null, this.images([event.id]));
+      this.journal('update', null, [event.id]);
       this.updateRawRow(event.id, patch, this.clock.now());
       return this.getRaw(uuid);
     });
@@ -432,7 +446,7 @@ export class Shard {
     const updated = this.sql.transaction(() => {
       const before = this.get(uuid);
       if (!before) return undefined;
-      this.journal('update', null, this.images([before.id]));
+      this.journal('update', null, [before.id]);
       const now = this.clock.now();
       this.unlinkTags(before.id, before.dateMs, before.tags);
       this.linkTags(before.id, before.dateMs, tags);
@@ -457,7 +471,7 @@ export class Shard {
         [id, uuid],
       );
       if (!row || row.h === (hasChildren ? 1 : 0)) return;
-      this.journal('update', null, this.images([id]));
+      this.journal('update', null, [id]);
       this.sql.run('UPDATE events SET has_children = ? WHERE id = ?', [hasChildren ? 1 : 0, id]);
     });
   }
@@ -498,109 +512,203 @@ export class Shard {
     this.sql.transaction(() => {
       removed = this.images(ids);
       if (removed.length === 0) return;
-      this.journal('delete', null, removed);
-      this.removePhysical(removed);
+      this.journal('delete', null, ids);
+      this.removeIds(ids);
     });
     return removed;
   }
 
-  /** Before images of events, as storable events, built by SQL in one statement. */
+  /** Before images of events, as storable events. */
   private images(ids: readonly number[]): NewEvent[] {
     if (ids.length === 0) return [];
-    const rows = this.sql.all<{ image: string }>(
-      `SELECT json_object(
-         'id', e.id, 'uuid', e.uuid, 'dateMs', e.date_ms, 'createdMs', e.created_ms, 'updatedMs', e.updated_ms,
-         'attacker', e.attacker, 'attackerCountry', e.attacker_country, 'category', e.category, 'event', e.event,
-         'indicator', e.indicator, 'indicatorType', e.indicator_type, 'insight', e.insight, 'killChain', e.kill_chain,
-         'mitreAttack', json(e.mitre_attack), 'mitreCapec', json(e.mitre_capec), 'tags', json(e.tags),
-         'indicators', json(e.indicators), 'targetCountry', e.target_country, 'targetIndustry', e.target_industry,
-         'tlp', e.tlp, 'releasabilityId', e.releasability_id, 'rawId', e.raw_id,
-         'hasChildren', CASE WHEN e.has_children = 1 THEN json('true') ELSE json('false') END,
-         'source', json(e.source),
-         'raw', json_object('rawId', r.raw_id, 'source', r.source, 'tlp', r.tlp, 'data', json(r.data),
-                            'createdMs', r.created_ms, 'updatedMs', r.updated_ms)
-       ) AS image
-       FROM events e JOIN raw r ON r.event_id = e.id
-       WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY e.id`,
+    return this.imageRows(
+      'FROM events e JOIN raw r ON r.event_id = e.id WHERE e.id IN (SELECT value FROM json_each(?))',
       [JSON.stringify(ids)],
     );
-    return rows.map((r) => JSON.parse(r.image) as NewEvent);
+  }
+
+  /** Events joined with their raw payloads (`e`, `r`) as storable events, by id. */
+  private imageRows(from: string, params: unknown[]): NewEvent[] {
+    return this.sql
+      .all<
+        EventRow & {
+          r_raw_id: string;
+          r_source: string;
+          r_tlp: string;
+          r_data: string | null;
+          r_created_ms: number;
+          r_updated_ms: number;
+        }
+      >(
+        `SELECT e.*, r.raw_id AS r_raw_id, r.source AS r_source, r.tlp AS r_tlp, r.data AS r_data,
+           r.created_ms AS r_created_ms, r.updated_ms AS r_updated_ms ${from} ORDER BY e.id`,
+        params,
+      )
+      .map((row) => ({
+        ...toEvent(row),
+        raw: toRaw({
+          event_id: row.id,
+          raw_id: row.r_raw_id,
+          source: row.r_source,
+          tlp: row.r_tlp,
+          data: row.r_data,
+          created_ms: row.r_created_ms,
+          updated_ms: row.r_updated_ms,
+        }),
+      }));
   }
 
   /**
-   * Deletes events and everything that hangs off them with a handful of set-based statements
-   * (a revert of 100,000 inserts is one pass, not 100,000), without journaling.
+   * The ids among `ids` that are stored, ascending. When they are all there (undoing recent
+   * inserts), two counts say so without reading 100,000 ids back from SQLite.
    */
-  private removePhysical(events: readonly StoredEvent[]): void {
-    if (events.length === 0) return;
-    const touched = new Set<number>();
-    const tagIds = new Map<string, number | undefined>();
-    const indicatorIds = new Map<string, number | undefined>();
-    // Link rows by their primary keys, known from the events themselves: no scans.
-    for (const e of events) {
-      for (const tag of e.tags) {
-        if (!tagIds.has(tag))
-          tagIds.set(tag, this.sql.one<{ id: number }>('SELECT id FROM tag_names WHERE name = ?', [tag])?.id);
-        const tagId = tagIds.get(tag);
-        if (tagId !== undefined) {
-          this.sql.run('DELETE FROM event_tags WHERE tag_id = ? AND date_ms = ? AND event_id = ?', [
-            tagId,
-            e.dateMs,
-            e.id,
-          ]);
-        }
-      }
-      for (const ref of e.indicators) {
-        const key = `${ref.type}\u0000${ref.value}`;
-        if (!indicatorIds.has(key)) {
-          indicatorIds.set(
-            key,
-            this.sql.one<{ id: number }>('SELECT id FROM indicators WHERE value = ? AND type = ?', [
-              ref.value,
-              ref.type,
-            ])?.id,
-          );
-        }
-        const indicatorId = indicatorIds.get(key);
-        if (indicatorId === undefined) continue;
-        touched.add(indicatorId);
-        this.sql.run('DELETE FROM event_indicators WHERE indicator_id = ? AND event_id = ?', [
-          indicatorId,
-          e.id,
-        ]);
-      }
-    }
-    const list = JSON.stringify(events.map((e) => e.id));
-    this.sql.run('DELETE FROM events_fts WHERE rowid IN (SELECT value FROM json_each(?))', [list]);
-    this.sql.run('DELETE FROM raw WHERE event_id IN (SELECT value FROM json_each(?))', [list]);
-    const { changes } = this.sql.run('DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))', [
-      list,
-    ]);
-    for (const id of touched) {
-      this.sql.run(
-        'DELETE FROM indicators WHERE id = ? AND NOT EXISTS (SELECT 1 FROM event_indicators WHERE indicator_id = ?)',
-        [id, id],
+  private existingOf(ids: readonly number[]): number[] {
+    if (ids.length === 0) return [];
+    const list = JSON.stringify(ids);
+    const sorted = [...new Set(ids)].sort((a, b) => a - b);
+    const stored = this.sql.one<{ n: number }>(
+      'SELECT count(*) AS n FROM events WHERE id IN (SELECT value FROM json_each(?))',
+      [list],
+    )?.n;
+    return stored === sorted.length ? sorted : this.existing(list);
+  }
+
+  /** The ids among `ids` (a JSON array) that are stored, ascending. */
+  private existing(ids: string): number[] {
+    return this.sql
+      .all<{ id: number }>('SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id', [
+        ids,
+      ])
+      .map((r) => r.id);
+  }
+
+  /**
+   * Deletes stored events and everything that hangs off them (raw payload, tag and indicator
+   * links, indicators left with no event) with a handful of set-based statements, without
+   * journaling: a revert of 100,000 inserts is a few passes inside SQLite, not 100,000 calls.
+   * Their full-text entries stay behind as ghosts (recorded in fts_ghosts): `find` only ever
+   * selects ids that are in `events`, so a ghost never matches, and deleting a contentless
+   * FTS5 row costs more than the rest of the removal together. Answers the number removed.
+   */
+  private removeIds(unsorted: readonly number[]): number {
+    if (unsorted.length === 0) return 0;
+    const sql = this.sql;
+    const ids = [...new Set(unsorted)].sort((a, b) => a - b);
+    const list = JSON.stringify(ids);
+    const lo = ids[0] as number;
+    const hi = ids[ids.length - 1] as number;
+    // Reverting recent inserts removes every event of an id range: the link tables are then
+    // cleared by one scan of their rows in that range, several times cheaper than deleting
+    // each link by its key (a revert of 100,000 events spends most of its time here).
+    const whole =
+      ids.length > 1 &&
+      (sql.one<{ n: number }>('SELECT count(*) AS n FROM events WHERE id BETWEEN ? AND ?', [lo, hi])?.n ??
+        0) === ids.length;
+    const mine = 'json_each(?) k JOIN events e ON e.id = k.value';
+    // Which events: an id range, or the listed ids (k) joined with their rows (e).
+    const range = { where: 'BETWEEN ? AND ?', params: [lo, hi] };
+    const listed = { where: 'IN (SELECT value FROM json_each(?))', params: [list] };
+    const rows = whole ? range : listed;
+    // Indicators linked to these events: deleted below when no other event links them.
+    const touched =
+      sql.one<{ ids: string }>(
+        whole
+          ? 'SELECT json_group_array(DISTINCT indicator_id) AS ids FROM event_indicators WHERE event_id BETWEEN ? AND ?'
+          : `SELECT json_group_array(DISTINCT i.id) AS ids FROM ${mine} JOIN json_each(e.indicators) j
+             JOIN indicators i ON i.value = j.value ->> 'value' AND i.type = j.value ->> 'type'`,
+        rows.params,
+      )?.ids ?? '[]';
+    if (whole) {
+      sql.run('DELETE FROM event_tags WHERE event_id BETWEEN ? AND ?', range.params);
+      sql.run('DELETE FROM event_indicators WHERE event_id BETWEEN ? AND ?', range.params);
+    } else {
+      sql.run(
+        `DELETE FROM event_tags WHERE (tag_id, date_ms, event_id) IN (
+           SELECT tn.id, e.date_ms, e.id FROM ${mine}
+           JOIN json_each(e.tags) t JOIN tag_names tn ON tn.name = t.value)`,
+        [list],
+      );
+      sql.run(
+        `DELETE FROM event_indicators WHERE (indicator_id, event_id) IN (
+           SELECT i.id, e.id FROM ${mine} JOIN json_each(e.indicators) j
+           JOIN indicators i ON i.value = j.value ->> 'value' AND i.type = j.value ->> 'type')`,
+        [list],
       );
     }
+    sql.run(
+      `DELETE FROM indicators WHERE id IN (SELECT value FROM json_each(?))
+         AND NOT EXISTS (SELECT 1 FROM event_indicators WHERE indicator_id = indicators.id)`,
+      [touched],
+    );
+    sql.run(
+      `INSERT OR IGNORE INTO fts_ghosts (id) SELECT id FROM events WHERE id ${rows.where}`,
+      rows.params,
+    );
+    sql.run(`DELETE FROM raw WHERE event_id ${rows.where}`, rows.params);
+    const { changes } = sql.run(`DELETE FROM events WHERE id ${rows.where}`, rows.params);
+    if (hi > this.maxGhost) this.maxGhost = hi;
+    for (const id of ids) this.columns.remove(id);
     this.eventCount -= changes;
     this.indicatorIds.clear();
     this.tagCounts.clear();
-    for (const e of events) this.columns.remove(e.id);
+    return changes;
   }
 
-  /** Appends one journal row (a no-op when journaling is off). */
+  /** Before images kept for journal entry `seq`: its JSON column (older shards) or its row copies. */
+  private journalImages(seq: number, before: string | null): NewEvent[] {
+    if (before !== null) return JSON.parse(before) as NewEvent[];
+    return this.imageRows(
+      'FROM journal_events e JOIN journal_raw r ON r.seq = e.seq AND r.event_id = e.id WHERE e.seq = ?',
+      [seq],
+    );
+  }
+
+  /**
+   * Deletes the full-text entries of up to `limit` ghosts (see removeIds), so that removed
+   * events do not keep their words in the index for ever. Answers how many were cleared.
+   */
+  clearGhosts(limit: number): number {
+    return this.sql.transaction(() => {
+      const ids = this.sql
+        .all<{ id: number }>('SELECT id FROM fts_ghosts ORDER BY id LIMIT ?', [limit])
+        .map((r) => r.id);
+      for (const id of ids) this.sql.run('DELETE FROM events_fts WHERE rowid = ?', [id]);
+      if (ids.length)
+        this.sql.run('DELETE FROM fts_ghosts WHERE id IN (SELECT value FROM json_each(?))', [
+          JSON.stringify(ids),
+        ]);
+      return ids.length;
+    });
+  }
+
+  /**
+   * Appends one journal row (a no-op when journaling is off): `ids` lists inserted events,
+   * `imagesOf` the events whose current state is kept, copied by SQL into journal_events/raw.
+   */
   private journal(
     op: 'insert' | 'update' | 'delete',
     ids: readonly number[] | null,
-    before: readonly NewEvent[] | null,
+    imagesOf: readonly number[] | null,
   ): void {
     if (!this.journaling) return;
-    this.sql.run('INSERT INTO journal (at_ms, op, ids, before) VALUES (?, ?, ?, ?)', [
+    const { lastRowId: seq } = this.sql.run('INSERT INTO journal (at_ms, op, ids) VALUES (?, ?, ?)', [
       this.clock.now(),
       op,
       ids ? JSON.stringify(ids) : null,
-      before ? JSON.stringify(before) : null,
     ]);
+    if (imagesOf?.length) {
+      const list = JSON.stringify(imagesOf);
+      this.sql.run(
+        `INSERT OR IGNORE INTO journal_events (seq, ${EVENT_COLUMNS})
+         SELECT ?, ${EVENT_COLUMNS} FROM events WHERE id IN (SELECT value FROM json_each(?))`,
+        [seq, list],
+      );
+      this.sql.run(
+        `INSERT OR IGNORE INTO journal_raw (seq, ${RAW_COLUMNS})
+         SELECT ?, ${RAW_COLUMNS} FROM raw WHERE event_id IN (SELECT value FROM json_each(?))`,
+        [seq, list],
+      );
+    }
   }
 
   /** The journal position of the current state (0 for a shard never written). */
@@ -627,39 +735,53 @@ export class Shard {
    */
   revertTo(position: number): number {
     let changed = 0;
+    let rewritten = false;
     try {
       this.sql.transaction(() => {
         const entries = this.sql.all<{ seq: number; op: string; ids: string | null; before: string | null }>(
           'SELECT seq, op, ids, before FROM journal WHERE seq > ? ORDER BY seq DESC',
           [position],
         );
+        // Undoing inserts removes what is still there, its image kept for an undo. A run of
+        // insert entries is undone as one removal: the order among them does not matter.
+        let inserted: number[] = [];
+        const undoInserts = () => {
+          const ids = this.existingOf(inserted);
+          inserted = [];
+          if (ids.length === 0) return;
+          this.journal('delete', null, ids);
+          changed += this.removeIds(ids);
+        };
         for (const entry of entries) {
           if (entry.op === 'insert') {
-            const ids = (JSON.parse(entry.ids ?? '[]') as number[]).filter((id) => this.exists(id));
-            const images = this.images(ids);
-            if (images.length) this.journal('delete', null, images);
-            this.removePhysical(images);
-            changed += ids.length;
+            for (const id of JSON.parse(entry.ids ?? '[]') as number[]) inserted.push(id);
           } else {
+            undoInserts();
             // update or delete: put the before images back in place of what is there now.
-            const images = JSON.parse(entry.before ?? '[]') as NewEvent[];
-            const present = images.map((e) => e.id).filter((id) => this.exists(id));
-            const current = this.images(present);
-            const absent = images.map((e) => e.id).filter((id) => !present.includes(id));
-            if (current.length) this.journal('update', null, current);
+            rewritten = true;
+            const images = this.journalImages(entry.seq, entry.before);
+            const present = this.existing(JSON.stringify(images.map((e) => e.id)));
+            const isPresent = new Set(present);
+            const absent = images.map((e) => e.id).filter((id) => !isPresent.has(id));
+            if (present.length) this.journal('update', null, present);
             if (absent.length) this.journal('insert', absent, null);
-            this.removePhysical(current);
+            this.removeIds(present);
             for (const e of images) this.insertOne(e);
             this.eventCount += images.length;
             changed += images.length;
           }
         }
+        undoInserts();
       });
+    } catch (err) {
+      rewritten = true;
+      throw err;
     } finally {
       this.tagIds.clear();
       this.tagCounts.clear();
       this.indicatorIds.clear();
-      this.columns.invalidate();
+      // Removals kept the column copy in step; re-inserted images did not.
+      if (rewritten) this.columns.invalidate();
       this.eventCount = this.sql.one<{ n: number }>('SELECT count(*) AS n FROM events')?.n ?? 0;
     }
     return changed;
@@ -667,11 +789,13 @@ export class Shard {
 
   /** Forgets journal entries older than the revert window. */
   pruneJournal(beforeMs: number): number {
-    return this.sql.run('DELETE FROM journal WHERE at_ms < ?', [beforeMs]).changes;
-  }
-
-  private exists(id: number): boolean {
-    return this.sql.one('SELECT 1 FROM events WHERE id = ?', [id]) !== undefined;
+    return this.sql.transaction(() => {
+      for (const table of ['journal_events', 'journal_raw'])
+        this.sql.run(`DELETE FROM ${table} WHERE seq IN (SELECT seq FROM journal WHERE at_ms < ?)`, [
+          beforeMs,
+        ]);
+      return this.sql.run('DELETE FROM journal WHERE at_ms < ?', [beforeMs]).changes;
+    });
   }
 
   /** Every event uuid matching the conditions (bulk delete by search). */

@@ -1,0 +1,43 @@
+import type { Stores } from '../../store/stores.ts';
+import type { Clock } from '../clock.ts';
+import type { Config } from '../context.ts';
+import { withDatasetLock } from '../events/events.ts';
+
+const DAY = 86_400_000;
+
+/** What one maintenance pass did. */
+export interface MaintenanceSummary {
+  shards: number;
+  journalEntriesPruned: number;
+  ghostsCleared: number;
+}
+
+/**
+ * One pass of shard housekeeping over every account: forgets journal entries older than the
+ * revert window (they can no longer be reverted to) and deletes the full-text entries that
+ * removed events left behind, `ghostsPerShard` at a time so a pass never blocks for long.
+ * Each dataset is handled under its write lock, so a revert never sees it half done.
+ */
+export async function maintainShards(
+  deps: { stores: Stores; clock: Clock; config: Config },
+  options: { signal?: AbortSignal; ghostsPerShard?: number } = {},
+): Promise<MaintenanceSummary> {
+  const summary: MaintenanceSummary = { shards: 0, journalEntriesPruned: 0, ghostsCleared: 0 };
+  const accounts = [...new Set(deps.stores.system.listTokens().map((t) => t.accountId))];
+  const horizon = deps.clock.now() - deps.config.revertWindowDays * DAY;
+  for (const accountId of accounts) {
+    const catalog = deps.stores.catalog(accountId);
+    for (const dataset of catalog.listDatasets(true)) {
+      if (options.signal?.aborted) return summary;
+      await withDatasetLock(`${accountId}/${dataset.uuid}`, async () => {
+        for (const shard of catalog.shardsOf(dataset.uuid)) {
+          const at = { accountId, shardId: shard.id };
+          summary.shards++;
+          summary.journalEntriesPruned += await deps.stores.shards.pruneJournal(at, horizon);
+          summary.ghostsCleared += await deps.stores.shards.clearGhosts(at, options.ghostsPerShard ?? 5_000);
+        }
+      });
+    }
+  }
+  return summary;
+}
