@@ -13,6 +13,8 @@ export interface NodeSettings {
   logRequests: boolean;
   /** Journal every shard write for point-in-time revert (THREATDESK_JOURNAL=off switches it off). */
   journal: boolean;
+  /** Shards in a storage thread (the default) or in the server thread (THREATDESK_SHARD_THREAD=off). */
+  shardThread: boolean;
   /** Milliseconds between shard maintenance passes (THREATDESK_MAINTENANCE_TICK_MS; 0 = off). */
   maintenanceTickMs: number;
   config: Config;
@@ -76,6 +78,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings
       ),
     },
     journal: env.THREATDESK_JOURNAL !== 'off',
+    shardThread: env.THREATDESK_SHARD_THREAD !== 'off',
     maintenanceTickMs: positiveInt(env, 'THREATDESK_MAINTENANCE_TICK_MS', 600_000, 0),
   };
 }

@@ -11,6 +11,7 @@ import { createStores } from '../../store/stores.ts';
 import { lockDataDir } from './backup.ts';
 import type { NodeSettings } from './config.ts';
 import { Periodic } from './scheduler.ts';
+import { startShardThread } from './shard-thread.ts';
 import { sendMail } from './smtp.ts';
 import { FileDatabases } from './sqlite.ts';
 
@@ -32,7 +33,17 @@ export async function startServer(
   const ids = new RandomIds(clock);
   const dbs = new FileDatabases(settings.dataDir, { durability: settings.durability });
   const unlock = lockDataDir(settings.dataDir);
-  const stores = createStores(dbs, clock, { journal: settings.journal });
+  const shardThread = settings.shardThread
+    ? startShardThread(
+        { dataDir: settings.dataDir, durability: settings.durability, journal: settings.journal },
+        (err) =>
+          process.stderr.write(`${JSON.stringify({ msg: 'storage thread failed', error: err.message })}\n`),
+      )
+    : undefined;
+  const stores = createStores(dbs, clock, {
+    journal: settings.journal,
+    ...(shardThread ? { shards: shardThread } : {}),
+  });
   // THREATDESK_LOG=off silences the request log only: unhandled errors still reach stderr.
   const logger: Logger = settings.logRequests
     ? jsonLogger((line) => process.stdout.write(`${line}\n`))
@@ -92,12 +103,21 @@ export async function startServer(
 
   let serving = true;
   const app = createApp({ stores, clock, ids, logger, config: settings.config, isServing: () => serving });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port }, () =>
-      resolve(s as Server),
-    );
-    (s as Server).once('error', reject);
-  });
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: settings.host, port: settings.port }, () =>
+        resolve(s as Server),
+      );
+      (s as Server).once('error', reject);
+    });
+  } catch (err) {
+    // Nothing was served: release what was opened, so the process can exit with the error.
+    await shardThread?.close();
+    dbs.closeAll();
+    unlock();
+    throw err;
+  }
   server.keepAliveTimeout = 5_000;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
@@ -115,9 +135,11 @@ export async function startServer(
         const schedulerStopped = Promise.all([scheduler.stop(), maintenance.stop()]);
         server.close(() => {
           void schedulerStopped.then(() => {
-            dbs.closeAll();
-            unlock();
-            resolve();
+            void (shardThread?.close() ?? Promise.resolve()).then(() => {
+              dbs.closeAll();
+              unlock();
+              resolve();
+            });
           });
         });
         server.closeIdleConnections();
