@@ -17,99 +17,104 @@ describe('e2e: server lifecycle', () => {
     return s;
   };
 
-  it('keeps events and datasets across a SIGTERM and a new start on the same data dir', async () => {
-    const server = track(new TestServer({ env: { THREATDESK_SHARD_MAX_EVENTS: '3' } }));
-    await server.start();
-    const account_id = server.account;
-    const te = server.client().cloudforceOne.threatEvents;
-
-    const ds = await result<{ uuid: string; name: string }>(
-      te.datasets.create({ account_id, name: 'Survives restarts', isPublic: true }),
-    );
-    const doomed = await result<{ uuid: string }>(
-      te.datasets.create({ account_id, name: 'Deleted before restart', isPublic: false }),
-    );
-    await te.datasets.delete(doomed.uuid, { account_id });
-    const data = Array.from({ length: 10 }, (_, i) => ({
-      category: 'Malware',
-      date: new Date(Date.UTC(2024, 5, 1) + i * 60_000).toISOString(),
-      event: `Beacon ${i}`,
-      raw: { data: { i } },
-      tlp: 'green',
-      attacker: i % 2 ? 'Odd Group' : 'Even Group',
-      tags: [i % 2 ? 'odd' : 'even'],
-    }));
-    const bulk = await result<BulkResult>(
-      te.bulkCreate({ account_id, datasetId: ds.uuid, includeCreatedEvents: true, data }),
-    );
-    expect(bulk.createdEventsCount).toBe(10);
-    const single = await result<ThreatEventView>(
-      te.create({
-        account_id,
-        category: 'Phishing',
-        date: '2024-07-01T00:00:00Z',
-        event: 'Lure mail',
-        raw: { data: { subject: 'invoice' } },
-        tlp: 'amber',
-      }),
-    );
-    const edited = await result<ThreatEventView>(
-      te.edit(single.uuid, { account_id, datasetId: single.datasetId, insight: 'edited before restart' }),
-    );
-    const search = {
-      account_id,
-      datasetId: [ds.uuid],
-      search: [{ field: 'tags' as const, op: 'in' as const, value: ['odd'] }],
-      pageSize: 100,
-    };
-    const before = await result<ThreatEventView[]>(te.list(search));
-    expect(before).toHaveLength(5);
-
-    const exitCode = await server.stop();
-    expect(exitCode).toBe(0);
-    expect(server.stdout).toContain('SIGTERM');
-    expect(server.stderr).toBe('');
-    await server.start();
-
-    expect(await result<{ uuid: string; name: string }>(te.datasets.get(ds.uuid, { account_id }))).toEqual(
-      expect.objectContaining({ uuid: ds.uuid, name: 'Survives restarts', isPublic: true }),
-    );
-    const all = await result<{ uuid: string; deletedAt: string | null }[]>(
-      te.datasets.list({ account_id, includeDeleted: true }),
-    );
-    expect(all.find((d) => d.uuid === doomed.uuid)?.deletedAt).toEqual(expect.any(String));
-    expect(all.find((d) => d.uuid === ds.uuid)?.deletedAt).toBeNull();
-
-    expect(await result<ThreatEventView[]>(te.list(search))).toEqual(before);
-    const everything = await envelope<ThreatEventView[]>(
-      te.list({ account_id, datasetId: [ds.uuid], pageSize: 4 }),
-    );
-    expect(everything.result_info?.total_count).toBe(10);
-    for (const created of bulk.createdEvents ?? []) {
-      const ev = await result<ThreatEventView>(
-        te.datasets.events.get(created.uuid, { account_id, dataset_id: ds.uuid }),
+  it.each(['on', 'off'])(
+    'keeps events and datasets across a SIGTERM and a new start on the same data dir (storage thread %s)',
+    async (thread) => {
+      const server = track(
+        new TestServer({ env: { THREATDESK_SHARD_MAX_EVENTS: '3', THREATDESK_SHARD_THREAD: thread } }),
       );
-      expect(ev.event).toBe(`Beacon ${created.eventIndex}`);
-    }
-    expect(await result<ThreatEventView>(te.get(single.uuid, { account_id }))).toEqual(edited);
-    const raw = await result<{ data: unknown }>(
-      te.raw.get(single.rawId, { account_id, event_id: single.uuid }),
-    );
-    expect(raw.data).toEqual({ subject: 'invoice' });
+      await server.start();
+      const account_id = server.account;
+      const te = server.client().cloudforceOne.threatEvents;
 
-    // And it keeps taking writes.
-    await te.create({
-      account_id,
-      datasetId: ds.uuid,
-      category: 'Malware',
-      date: '2024-08-01T00:00:00Z',
-      event: 'After restart',
-      raw: { data: null },
-      tlp: 'green',
-      tags: ['odd'],
-    });
-    expect(await result<ThreatEventView[]>(te.list(search))).toHaveLength(6);
-  });
+      const ds = await result<{ uuid: string; name: string }>(
+        te.datasets.create({ account_id, name: 'Survives restarts', isPublic: true }),
+      );
+      const doomed = await result<{ uuid: string }>(
+        te.datasets.create({ account_id, name: 'Deleted before restart', isPublic: false }),
+      );
+      await te.datasets.delete(doomed.uuid, { account_id });
+      const data = Array.from({ length: 10 }, (_, i) => ({
+        category: 'Malware',
+        date: new Date(Date.UTC(2024, 5, 1) + i * 60_000).toISOString(),
+        event: `Beacon ${i}`,
+        raw: { data: { i } },
+        tlp: 'green',
+        attacker: i % 2 ? 'Odd Group' : 'Even Group',
+        tags: [i % 2 ? 'odd' : 'even'],
+      }));
+      const bulk = await result<BulkResult>(
+        te.bulkCreate({ account_id, datasetId: ds.uuid, includeCreatedEvents: true, data }),
+      );
+      expect(bulk.createdEventsCount).toBe(10);
+      const single = await result<ThreatEventView>(
+        te.create({
+          account_id,
+          category: 'Phishing',
+          date: '2024-07-01T00:00:00Z',
+          event: 'Lure mail',
+          raw: { data: { subject: 'invoice' } },
+          tlp: 'amber',
+        }),
+      );
+      const edited = await result<ThreatEventView>(
+        te.edit(single.uuid, { account_id, datasetId: single.datasetId, insight: 'edited before restart' }),
+      );
+      const search = {
+        account_id,
+        datasetId: [ds.uuid],
+        search: [{ field: 'tags' as const, op: 'in' as const, value: ['odd'] }],
+        pageSize: 100,
+      };
+      const before = await result<ThreatEventView[]>(te.list(search));
+      expect(before).toHaveLength(5);
+
+      const exitCode = await server.stop();
+      expect(exitCode).toBe(0);
+      expect(server.stdout).toContain('SIGTERM');
+      expect(server.stderr).toBe('');
+      await server.start();
+
+      expect(await result<{ uuid: string; name: string }>(te.datasets.get(ds.uuid, { account_id }))).toEqual(
+        expect.objectContaining({ uuid: ds.uuid, name: 'Survives restarts', isPublic: true }),
+      );
+      const all = await result<{ uuid: string; deletedAt: string | null }[]>(
+        te.datasets.list({ account_id, includeDeleted: true }),
+      );
+      expect(all.find((d) => d.uuid === doomed.uuid)?.deletedAt).toEqual(expect.any(String));
+      expect(all.find((d) => d.uuid === ds.uuid)?.deletedAt).toBeNull();
+
+      expect(await result<ThreatEventView[]>(te.list(search))).toEqual(before);
+      const everything = await envelope<ThreatEventView[]>(
+        te.list({ account_id, datasetId: [ds.uuid], pageSize: 4 }),
+      );
+      expect(everything.result_info?.total_count).toBe(10);
+      for (const created of bulk.createdEvents ?? []) {
+        const ev = await result<ThreatEventView>(
+          te.datasets.events.get(created.uuid, { account_id, dataset_id: ds.uuid }),
+        );
+        expect(ev.event).toBe(`Beacon ${created.eventIndex}`);
+      }
+      expect(await result<ThreatEventView>(te.get(single.uuid, { account_id }))).toEqual(edited);
+      const raw = await result<{ data: unknown }>(
+        te.raw.get(single.rawId, { account_id, event_id: single.uuid }),
+      );
+      expect(raw.data).toEqual({ subject: 'invoice' });
+
+      // And it keeps taking writes.
+      await te.create({
+        account_id,
+        datasetId: ds.uuid,
+        category: 'Malware',
+        date: '2024-08-01T00:00:00Z',
+        event: 'After restart',
+        raw: { data: null },
+        tlp: 'green',
+        tags: ['odd'],
+      });
+      expect(await result<ThreatEventView[]>(te.list(search))).toHaveLength(6);
+    },
+  );
 
   it('finishes a request in flight on SIGTERM, then exits 0; the request is stored whole', async () => {
     const server = track(new TestServer());
