@@ -19,9 +19,9 @@ const BATCH = 200;
 const INVALID_PER_BATCH = 3;
 const VALID_PER_BATCH = BATCH - INVALID_PER_BATCH;
 /**
- * E03 stores a request atomically per shard, so a request must not straddle two shards: every
- * request stores exactly VALID_PER_BATCH events, and a shard holds a whole number of requests.
- * Still small enough that the run rolls over several shards.
+ * Small enough that the run rolls over several shards. A request never straddles two shards
+ * (it goes whole into a new one when it does not fit), so each request stays atomic across
+ * rollovers too.
  */
 const SHARD_MAX_EVENTS = VALID_PER_BATCH * 15;
 

@@ -281,3 +281,51 @@ describe('several sharded datasets', () => {
     expect(uuids(home2).sort()).toEqual(home.map((e) => e.uuid).sort());
   });
 });
+
+describe('a bulk request never straddles two shards', () => {
+  it('goes whole into a new shard when the newest has too little room left', async () => {
+    const owner = await sharded.account();
+    const datasetId = await defaultDataset(owner);
+    const first = await bulk(owner, datasetId, items(5, 2000));
+    const second = await bulk(owner, datasetId, items(4, 2005));
+    expect(new Set(first.map((e) => e.shardId)).size).toBe(1);
+    expect(new Set(second.map((e) => e.shardId)).size).toBe(1);
+    expect(second[0]?.shardId).not.toBe(first[0]?.shardId);
+    // A request that fits still goes into the newest shard.
+    const third = await bulk(owner, datasetId, items(3, 2009));
+    expect(third[0]?.shardId).toBe(second[0]?.shardId);
+    expect((await list(owner, 'pageSize=100')).result_info.total_count).toBe(12);
+  });
+
+  it('keeps each of many concurrent requests in one shard (group commit), losing nothing', async () => {
+    const owner = await sharded.account();
+    const datasetId = await defaultDataset(owner);
+    const batches = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => bulk(owner, datasetId, items(3, 3000 + i * 3))),
+    );
+    const perShard = new Map<string, number>();
+    for (const batch of batches) {
+      expect(new Set(batch.map((e) => e.shardId)).size).toBe(1);
+      const shardId = batch[0]?.shardId as string;
+      perShard.set(shardId, (perShard.get(shardId) ?? 0) + batch.length);
+    }
+    for (const n of perShard.values()) expect(n).toBe(6);
+    const body = await list(owner, 'pageSize=1000');
+    expect(body.result_info.total_count).toBe(36);
+    expect(uuids(body).sort()).toEqual(
+      batches
+        .flat()
+        .map((e) => e.uuid)
+        .sort(),
+    );
+  });
+
+  it('splits only a request larger than a whole shard', async () => {
+    const owner = await sharded.account();
+    const datasetId = await defaultDataset(owner);
+    const big = await bulk(owner, datasetId, items(SHARD_MAX * 2 + 1, 4000));
+    const perShard = new Map<string, number>();
+    for (const e of big) perShard.set(e.shardId, (perShard.get(e.shardId) ?? 0) + 1);
+    expect([...perShard.values()]).toEqual([SHARD_MAX, SHARD_MAX, 1]);
+  });
+});

@@ -323,79 +323,123 @@ async function drainWrites(ctx: Ctx, dataset: DatasetRecord, key: string): Promi
       size += next.events.length;
     }
     await withDatasetLock(key, async () => {
+      const outcomes: Outcome[] = [];
       try {
-        const placed = await writeEvents(
+        await writeRequests(
           ctx,
           dataset,
-          group.flatMap((g) => g.events),
+          group.map((g) => g.events),
+          outcomes,
         );
-        splitPlacements(group, placed);
       } catch (err) {
-        if (group.length === 1) {
-          (group[0] as PendingWrite).reject(err);
-          return;
-        }
-        for (const g of group) {
-          try {
-            g.resolve(await writeEvents(ctx, dataset, g.events));
-          } catch (own) {
-            g.reject(own);
-          }
-        }
+        // Something around the writes failed (the shard registry): whoever has no outcome yet fails.
+        for (let i = outcomes.length; i < group.length; i++) outcomes[i] = { error: err };
       }
+      group.forEach((g, i) => {
+        const outcome = outcomes[i] as Outcome;
+        if ('error' in outcome) g.reject(outcome.error);
+        else g.resolve(outcome.placed);
+      });
     });
   }
 }
 
-/** Hands each request of a group its share of the placements, in order. */
-function splitPlacements(
-  group: readonly PendingWrite[],
-  placed: readonly { shardId: string; count: number }[],
-): void {
-  const runs = placed.map((p) => ({ ...p }));
-  let r = 0;
-  for (const g of group) {
-    const mine: { shardId: string; count: number }[] = [];
-    let need = g.events.length;
-    while (need > 0) {
-      const run = runs[r] as { shardId: string; count: number };
-      const take = Math.min(need, run.count);
-      mine.push({ shardId: run.shardId, count: take });
-      run.count -= take;
-      need -= take;
-      if (run.count === 0) r++;
-    }
-    g.resolve(mine);
-  }
-}
+/** What became of one request of a group: where its events went, or why they were not stored. */
+type Outcome = { placed: { shardId: string; count: number }[] } | { error: unknown };
 
-/** One write of events into the dataset's newest shard(s); the caller holds the dataset lock. */
-async function writeEvents(
+/**
+ * Writes the requests of a group into the dataset's newest shard, rolling over to a new shard
+ * when the next request does not fit, so a request never straddles two shards and each one is
+ * all-or-nothing. Consecutive requests that fit go in one transaction; if that transaction
+ * fails, its requests are retried one by one, so one bad request cannot sink the others and
+ * nothing committed is written twice. Only a request larger than a whole shard
+ * (THREATDESK_SHARD_MAX_EVENTS below the bulk limit) is split. Fills `outcomes` in order.
+ */
+async function writeRequests(
   ctx: Ctx,
   dataset: DatasetRecord,
-  events: NewEvent[],
-): Promise<{ shardId: string; count: number }[]> {
+  requests: readonly NewEvent[][],
+  outcomes: Outcome[],
+): Promise<void> {
   const catalog = ctx.stores.catalog(ctx.accountId);
-  const placed: { shardId: string; count: number }[] = [];
+  const max = ctx.config.shardMaxEvents;
   let shards = catalog.shardsOf(dataset.uuid);
-  let rest = events;
-  while (rest.length > 0) {
+  const newShard = () => {
+    const last = shards[shards.length - 1];
+    const ordinal = last ? last.ordinal + 1 : 0;
+    const shard = { id: shardIdFor(dataset.uuid, ordinal), datasetId: dataset.uuid, ordinal };
+    catalog.addShard(shard, ctx.clock.now());
+    shards = [...shards, shard];
+    return shard;
+  };
+  const insert = async (shardId: string, events: NewEvent[]) => {
+    if (shards.length > 1) await markFirstSightings(ctx, dataset.uuid, shards.slice(0, -1), events);
+    await ctx.stores.shards.insertMany(addr(ctx, shardId), events);
+  };
+  let i = 0;
+  while (i < requests.length) {
     let last = shards[shards.length - 1];
-    let room = last ? ctx.config.shardMaxEvents - (await ctx.stores.shards.size(addr(ctx, last.id))) : 0;
-    if (!last || room <= 0) {
-      const ordinal = last ? last.ordinal + 1 : 0;
-      last = { id: shardIdFor(dataset.uuid, ordinal), datasetId: dataset.uuid, ordinal };
-      catalog.addShard(last, ctx.clock.now());
-      shards = [...shards, last];
-      room = ctx.config.shardMaxEvents;
+    let used = last ? await ctx.stores.shards.size(addr(ctx, last.id)) : max;
+    const first = requests[i] as NewEvent[];
+    if (first.length === 0) {
+      outcomes.push({ placed: [] });
+      i++;
+      continue;
     }
-    const chunk = rest.slice(0, room);
-    if (shards.length > 1) await markFirstSightings(ctx, dataset.uuid, shards.slice(0, -1), chunk);
-    await ctx.stores.shards.insertMany(addr(ctx, last.id), chunk);
-    placed.push({ shardId: last.id, count: chunk.length });
-    rest = rest.slice(chunk.length);
+    if (first.length > max) {
+      // Larger than a shard: fill what is left, then whole new shards.
+      try {
+        const placed: { shardId: string; count: number }[] = [];
+        let rest = first;
+        while (rest.length > 0) {
+          if (!last || used >= max) {
+            last = newShard();
+            used = 0;
+          }
+          const chunk = rest.slice(0, max - used);
+          await insert(last.id, chunk);
+          placed.push({ shardId: last.id, count: chunk.length });
+          used += chunk.length;
+          rest = rest.slice(chunk.length);
+        }
+        outcomes.push({ placed });
+      } catch (err) {
+        outcomes.push({ error: err });
+      }
+      i++;
+      continue;
+    }
+    if (!last || used + first.length > max) {
+      last = newShard();
+      used = 0;
+    }
+    // The run of requests that fits in this shard, written in one transaction.
+    let end = i;
+    let count = 0;
+    while (end < requests.length && used + count + (requests[end] as NewEvent[]).length <= max) {
+      count += (requests[end] as NewEvent[]).length;
+      end++;
+    }
+    const run = requests.slice(i, end);
+    const shardId = last.id;
+    try {
+      await insert(shardId, run.length === 1 ? (run[0] as NewEvent[]) : run.flat());
+      for (const r of run) outcomes.push({ placed: [{ shardId, count: r.length }] });
+    } catch (err) {
+      if (run.length === 1) outcomes.push({ error: err });
+      else {
+        for (const r of run) {
+          try {
+            await insert(shardId, r);
+            outcomes.push({ placed: [{ shardId, count: r.length }] });
+          } catch (own) {
+            outcomes.push({ error: own });
+          }
+        }
+      }
+    }
+    i = end;
   }
-  return placed;
 }
 
 export function addr(ctx: Ctx, shardId: string): ShardAddress {
