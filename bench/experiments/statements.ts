@@ -1,0 +1,153 @@
+// Bare per-statement timing of the shard schema: the same rows, schema and statements as a
+// server shard, with no server around them. Prints microseconds per event for each statement
+// kind and for the commit. Used for the tables in bench/RESULTS.md ("Notes").
+//
+//   node --import tsx bench/experiments/statements.ts
+//
+// N events (default 200,000) in transactions of B (default 1,000); V is a comma list of
+// variants: nofts (no full text), p4k (4 KiB pages), bigcache (512 MiB cache), bigwal (checkpoint
+// every 1 GiB), syncoff (synchronous=OFF, only to see what checkpoint fsyncs cost).
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import { systemClock } from '../../src/domain/clock.ts';
+import { eventKey, RandomIds } from '../../src/domain/ids.ts';
+import { shardMigrations } from '../../src/store/migrations/shard.ts';
+import {
+  INSERT_EVENT,
+  INSERT_EVENT_INDICATOR,
+  INSERT_EVENT_TAG,
+  INSERT_FTS,
+  INSERT_RAW,
+} from '../../src/store/shard/shard.ts';
+import { type BenchEvent, Corpus } from '../corpus.ts';
+
+const n = Number(process.env.N ?? 200_000);
+const batch = Number(process.env.B ?? 1000);
+const V = new Set((process.env.V ?? '').split(',').filter(Boolean));
+const file = process.env.FILE ?? 'bench/.work/statements.db';
+fs.mkdirSync('bench/.work', { recursive: true });
+for (const s of ['', '-wal', '-shm']) fs.rmSync(file + s, { force: true });
+const db = new Database(file);
+db.pragma(`page_size = ${V.has('p4k') ? 4096 : 16384}`);
+db.pragma('journal_mode = WAL');
+db.pragma(V.has('syncoff') ? 'synchronous = OFF' : 'synchronous = NORMAL');
+db.pragma(`cache_size = ${-1024 * (V.has('bigcache') ? 512 : 192)}`);
+const walPages = (V.has('bigwal') ? 1024 : 512) * (V.has('p4k') ? 256 : 64);
+db.pragma(`wal_autocheckpoint = ${walPages}`);
+for (const m of shardMigrations) db.exec(m.sql);
+if (V.has('nofts')) db.exec('DROP TABLE events_fts');
+const ins = {
+  event: db.prepare(INSERT_EVENT),
+  raw: db.prepare(INSERT_RAW),
+  fts: V.has('nofts') ? null : db.prepare(INSERT_FTS),
+  eventTag: db.prepare(INSERT_EVENT_TAG),
+  eventIndicator: db.prepare(INSERT_EVENT_INDICATOR),
+  tagName: db.prepare('INSERT INTO tag_names (name) VALUES (?)'),
+  indicator: db.prepare(
+    'INSERT INTO indicators (uuid, type, value, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?)',
+  ),
+};
+const tagIds = new Map<string, number>();
+const indicatorIds = new Map<string, number>();
+const ids = new RandomIds(systemClock);
+const times = { event: 0, raw: 0, tags: 0, indicators: 0, fts: 0, commit: 0 };
+let clock = performance.now();
+/** Adds the time since the last lap to `part`. */
+const lap = (part: keyof typeof times) => {
+  const now = performance.now();
+  times[part] += now - clock;
+  clock = now;
+};
+
+function insertBatch(rows: BenchEvent[]): void {
+  db.exec('BEGIN');
+  const now = Date.now();
+  clock = performance.now();
+  for (const e of rows) {
+    const uuid = ids.eventId();
+    const id = eventKey(uuid) ?? 0;
+    const dateMs = Date.parse(e.date);
+    const refs = [
+      { type: e.indicatorType, value: e.indicator },
+      ...e.indicators.map((i) => ({ type: i.indicatorType, value: i.value })),
+    ];
+    clock = performance.now();
+    ins.event.run(
+      id,
+      uuid,
+      dateMs,
+      now,
+      now,
+      e.attacker,
+      e.attackerCountry,
+      e.category,
+      e.event,
+      e.indicator,
+      e.indicatorType,
+      e.insight ?? null,
+      e.killChain,
+      JSON.stringify(e.mitreAttack),
+      '[]',
+      JSON.stringify(e.tags),
+      JSON.stringify(refs),
+      e.targetCountry,
+      e.targetIndustry,
+      e.tlp,
+      null,
+      'r',
+      0,
+      null,
+    );
+    lap('event');
+    ins.raw.run(id, 'r', e.raw.source, e.tlp, JSON.stringify(e.raw.data), now, now);
+    lap('raw');
+    for (const tag of e.tags) {
+      let tagId = tagIds.get(tag);
+      if (tagId === undefined) {
+        tagId = Number(ins.tagName.run(tag).lastInsertRowid);
+        tagIds.set(tag, tagId);
+      }
+      ins.eventTag.run(tagId, dateMs, id);
+    }
+    lap('tags');
+    for (const ref of refs) {
+      const key = `${ref.type}\u0000${ref.value}`;
+      let indicatorId = indicatorIds.get(key);
+      if (indicatorId === undefined) {
+        indicatorId = Number(ins.indicator.run(`u${key}`, ref.type, ref.value, now, now).lastInsertRowid);
+        indicatorIds.set(key, indicatorId);
+      }
+      ins.eventIndicator.run(indicatorId, id);
+    }
+    lap('indicators');
+    ins.fts?.run(id, e.event, e.insight ?? '', refs.map((r) => r.value).join(' '));
+    lap('fts');
+  }
+  db.exec('COMMIT');
+  lap('commit');
+}
+
+const events = new Corpus().events();
+let done = 0;
+let seconds = 0;
+while (done < n) {
+  const rows: BenchEvent[] = [];
+  for (let k = 0; k < batch && done + k < n; k++) rows.push(events.next().value as BenchEvent);
+  const t0 = performance.now();
+  insertBatch(rows);
+  seconds += (performance.now() - t0) / 1000;
+  done += rows.length;
+}
+db.close();
+const perEvent = Object.fromEntries(
+  Object.entries(times).map(([k, ms]) => [k, Math.round(((ms * 1000) / n) * 10) / 10]),
+);
+console.log(
+  JSON.stringify({
+    variants: [...V],
+    n,
+    batch,
+    eventsPerSecond: Math.round(n / seconds),
+    perEventUs: perEvent,
+  }),
+);
