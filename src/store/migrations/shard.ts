@@ -155,7 +155,9 @@ export const shardMigrations: readonly Migration[] = [
         updated_ms INTEGER NOT NULL,
         PRIMARY KEY (seq, event_id)
       ) WITHOUT ROWID;
-      CREATE TABLE fts_ghosts (id INTEGER PRIMARY KEY);
+      -- seq: the journal entry holding the image taken when the ghost was left, whose full
+      -- text is the ghost's; restoring that image keeps the entry instead of rewriting it.
+      CREATE TABLE fts_ghosts (id INTEGER PRIMARY KEY, seq INTEGER);
     `,
   },
 ];

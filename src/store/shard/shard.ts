@@ -512,8 +512,7 @@ export class Shard {
     this.sql.transaction(() => {
       removed = this.images(ids);
       if (removed.length === 0) return;
-      this.journal('delete', null, ids);
-      this.removeIds(ids);
+      this.removeIds(ids, this.journal('delete', null, ids));
     });
     return removed;
   }
@@ -590,7 +589,7 @@ export class Shard {
    * selects ids that are in `events`, so a ghost never matches, and deleting a contentless
    * FTS5 row costs more than the rest of the removal together. Answers the number removed.
    */
-  private removeIds(unsorted: readonly number[]): number {
+  private removeIds(unsorted: readonly number[], imagesSeq: number | null): number {
     if (unsorted.length === 0) return 0;
     const sql = this.sql;
     const ids = [...new Set(unsorted)].sort((a, b) => a - b);
@@ -640,10 +639,10 @@ export class Shard {
          AND NOT EXISTS (SELECT 1 FROM event_indicators WHERE indicator_id = indicators.id)`,
       [touched],
     );
-    sql.run(
-      `INSERT OR IGNORE INTO fts_ghosts (id) SELECT id FROM events WHERE id ${rows.where}`,
-      rows.params,
-    );
+    sql.run(`INSERT OR REPLACE INTO fts_ghosts (id, seq) SELECT id, ? FROM events WHERE id ${rows.where}`, [
+      imagesSeq,
+      ...rows.params,
+    ]);
     sql.run(`DELETE FROM raw WHERE event_id ${rows.where}`, rows.params);
     const { changes } = sql.run(`DELETE FROM events WHERE id ${rows.where}`, rows.params);
     if (hi > this.maxGhost) this.maxGhost = hi;
@@ -652,15 +651,6 @@ export class Shard {
     this.indicatorIds.clear();
     this.tagCounts.clear();
     return changes;
-  }
-
-  /** Before images kept for journal entry `seq`: its JSON column (older shards) or its row copies. */
-  private journalImages(seq: number, before: string | null): NewEvent[] {
-    if (before !== null) return JSON.parse(before) as NewEvent[];
-    return this.imageRows(
-      'FROM journal_events e JOIN journal_raw r ON r.seq = e.seq AND r.event_id = e.id WHERE e.seq = ?',
-      [seq],
-    );
   }
 
   /**
@@ -689,8 +679,8 @@ export class Shard {
     op: 'insert' | 'update' | 'delete',
     ids: readonly number[] | null,
     imagesOf: readonly number[] | null,
-  ): void {
-    if (!this.journaling) return;
+  ): number | null {
+    if (!this.journaling) return null;
     const { lastRowId: seq } = this.sql.run('INSERT INTO journal (at_ms, op, ids) VALUES (?, ?, ?)', [
       this.clock.now(),
       op,
@@ -709,6 +699,7 @@ export class Shard {
         [seq, list],
       );
     }
+    return seq;
   }
 
   /** The journal position of the current state (0 for a shard never written). */
@@ -749,8 +740,7 @@ export class Shard {
           const ids = this.existingOf(inserted);
           inserted = [];
           if (ids.length === 0) return;
-          this.journal('delete', null, ids);
-          changed += this.removeIds(ids);
+          changed += this.removeIds(ids, this.journal('delete', null, ids));
         };
         for (const entry of entries) {
           if (entry.op === 'insert') {
@@ -759,16 +749,7 @@ export class Shard {
             undoInserts();
             // update or delete: put the before images back in place of what is there now.
             rewritten = true;
-            const images = this.journalImages(entry.seq, entry.before);
-            const present = this.existing(JSON.stringify(images.map((e) => e.id)));
-            const isPresent = new Set(present);
-            const absent = images.map((e) => e.id).filter((id) => !isPresent.has(id));
-            if (present.length) this.journal('update', null, present);
-            if (absent.length) this.journal('insert', absent, null);
-            this.removeIds(present);
-            for (const e of images) this.insertOne(e);
-            this.eventCount += images.length;
-            changed += images.length;
+            changed += this.restoreImages(entry.seq, entry.before);
           }
         }
         undoInserts();
@@ -785,6 +766,90 @@ export class Shard {
       this.eventCount = this.sql.one<{ n: number }>('SELECT count(*) AS n FROM events')?.n ?? 0;
     }
     return changed;
+  }
+
+  /**
+   * Puts the before images of journal entry `seq` back in place of what is there now, journaling
+   * the change; answers the number of events restored. Images kept as row copies are restored
+   * with set-based statements (undoing a revert of 100,000 inserts is a few passes, not 100,000
+   * inserts), and a ghost left by the removal that took an image keeps serving as its full text.
+   */
+  private restoreImages(seq: number, before: string | null): number {
+    const sql = this.sql;
+    const ids =
+      before === null
+        ? sql
+            .all<{ id: number }>('SELECT id FROM journal_events WHERE seq = ? ORDER BY id', [seq])
+            .map((r) => r.id)
+        : (JSON.parse(before) as NewEvent[]).map((e) => e.id);
+    if (ids.length === 0) return 0;
+    const present = this.existing(JSON.stringify(ids));
+    const isPresent = new Set(present);
+    const absent = ids.filter((id) => !isPresent.has(id));
+    const updateSeq = present.length ? this.journal('update', null, present) : null;
+    if (absent.length) this.journal('insert', absent, null);
+    this.removeIds(present, updateSeq);
+    if (before !== null) {
+      // Images of older shards, kept as JSON in the journal row.
+      for (const e of JSON.parse(before) as NewEvent[]) this.insertOne(e);
+    } else {
+      const mine = 'journal_events je WHERE je.seq = ?';
+      sql.run(
+        `INSERT INTO events (${EVENT_COLUMNS}) SELECT ${EVENT_COLUMNS} FROM journal_events WHERE seq = ?`,
+        [seq],
+      );
+      sql.run(`INSERT INTO raw (${RAW_COLUMNS}) SELECT ${RAW_COLUMNS} FROM journal_raw WHERE seq = ?`, [seq]);
+      sql.run(
+        `INSERT OR IGNORE INTO tag_names (name) SELECT DISTINCT t.value FROM journal_events je, json_each(je.tags) t
+         WHERE je.seq = ?`,
+        [seq],
+      );
+      sql.run(
+        `INSERT OR IGNORE INTO event_tags (tag_id, date_ms, event_id)
+         SELECT tn.id, je.date_ms, je.id FROM journal_events je JOIN json_each(je.tags) t
+         JOIN tag_names tn ON tn.name = t.value WHERE je.seq = ?`,
+        [seq],
+      );
+      const now = this.clock.now();
+      const missing = sql.all<{ type: string; value: string }>(
+        `SELECT DISTINCT j.value ->> 'type' AS type, j.value ->> 'value' AS value
+         FROM journal_events je, json_each(je.indicators) j WHERE je.seq = ?
+           AND NOT EXISTS (SELECT 1 FROM indicators i WHERE i.value = j.value ->> 'value' AND i.type = j.value ->> 'type')`,
+        [seq],
+      );
+      for (const ref of missing) this.indicatorId(ref, now);
+      sql.run(
+        `INSERT OR IGNORE INTO event_indicators (indicator_id, event_id)
+         SELECT i.id, je.id FROM journal_events je JOIN json_each(je.indicators) j
+         JOIN indicators i ON i.value = j.value ->> 'value' AND i.type = j.value ->> 'type' WHERE je.seq = ?`,
+        [seq],
+      );
+      // Full text: a ghost left when this very image was taken already holds its words; any
+      // other ghost of these ids holds other words and goes before the words are written.
+      const kept = new Set(
+        sql
+          .all<{ id: number }>(
+            `DELETE FROM fts_ghosts WHERE seq = ? AND id IN (SELECT id FROM ${mine}) RETURNING id`,
+            [seq, seq],
+          )
+          .map((r) => r.id),
+      );
+      const stale = sql
+        .all<{ id: number }>(`DELETE FROM fts_ghosts WHERE id IN (SELECT id FROM ${mine}) RETURNING id`, [
+          seq,
+        ])
+        .map((r) => r.id);
+      for (const id of stale) sql.run('DELETE FROM events_fts WHERE rowid = ?', [id]);
+      sql.run(
+        `INSERT INTO events_fts (rowid, event, insight, indicator)
+         SELECT je.id, je.event, coalesce(je.insight, ''),
+           (SELECT coalesce(group_concat(j.value ->> 'value', ' ' ORDER BY j.key), '') FROM json_each(je.indicators) j)
+         FROM ${mine} AND je.id NOT IN (SELECT value FROM json_each(?))`,
+        [seq, JSON.stringify([...kept])],
+      );
+    }
+    this.eventCount += ids.length;
+    return ids.length;
   }
 
   /** Forgets journal entries older than the revert window. */
