@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ThreatEventView } from '../../src/domain/events/events.ts';
 import { envelope, result, TestServer } from './server.ts';
@@ -156,6 +158,37 @@ describe('e2e: server lifecycle', () => {
       // Refused because the shutdown came first: then nothing of it was stored.
       expect(body.result_info?.total_count).toBe(0);
     }
+  });
+
+  it('checkpoints a written shard once the storage thread has been idle for a while', async () => {
+    const server = track(new TestServer());
+    await server.start();
+    const account_id = server.account;
+    const te = server.client().cloudforceOne.threatEvents;
+    const ds = await result<{ uuid: string }>(
+      te.datasets.create({ account_id, name: 'Checkpointed', isPublic: false }),
+    );
+    const data = Array.from({ length: 200 }, (_, i) => ({
+      category: 'Malware',
+      date: '2024-06-01T00:00:00Z',
+      event: `Beacon ${i}`,
+      raw: { data: { i } },
+      tlp: 'green',
+    }));
+    await te.bulkCreate({ account_id, datasetId: ds.uuid, data });
+    // The WAL index header (the -shm file): mxFrame, the last frame written, at byte 16, and
+    // nBackfill, the last frame copied into the database file, at byte 96.
+    const shm = path.join(server.dataDir, 'accounts', account_id, 'shards', `${ds.uuid}.0.db-shm`);
+    const frames = () => {
+      const b = fs.readFileSync(shm);
+      return { written: b.readUInt32LE(16), backfilled: b.readUInt32LE(96) };
+    };
+    const before = frames();
+    expect(before.written).toBeGreaterThan(0);
+    expect(before.backfilled).toBeLessThan(before.written);
+    await new Promise((r) => setTimeout(r, 3_000));
+    const after = frames();
+    expect(after.backfilled).toBe(after.written);
   });
 
   it('the first start without bootstrap variables prints a working account and token, once', async () => {

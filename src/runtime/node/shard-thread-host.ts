@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from '../../domain/clock.ts';
-import { LocalShardClient } from '../../store/shard/client.ts';
+import { LocalShardClient, type ShardAddress } from '../../store/shard/client.ts';
 import type { ShardCall, ShardReply, ShardThreadOptions } from './shard-thread.ts';
 import { FileDatabases } from './sqlite.ts';
 
@@ -14,12 +14,55 @@ const methods = shards as unknown as Record<string, (...args: unknown[]) => Prom
 
 // One call at a time, in arrival order: a shard method runs to its end before the next starts.
 let queue: Promise<void> = Promise.resolve();
+let inFlight = 0;
 port.on('message', (call: ShardCall) => {
-  queue = queue.then(() => answer(call));
+  inFlight++;
+  queue = queue.then(() => answer(call)).finally(() => inFlight--);
 });
+
+/** Shard methods that write, whose shards get a checkpoint once the thread has been idle. */
+const WRITES = new Set([
+  'insertMany',
+  'update',
+  'updateRaw',
+  'setTags',
+  'setHasChildren',
+  'revertTo',
+  'pruneJournal',
+  'clearGhosts',
+  'removeMany',
+]);
+const IDLE_CHECKPOINT_MS = 2_000;
+const written = new Map<string, ShardAddress>();
+let idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * After a burst of writes, once no call has come for a while, moves the shards' WAL into their
+ * database files (a passive checkpoint): the work happens while nobody waits, instead of inside
+ * the commit of a later write that happens to cross the checkpoint interval.
+ */
+function noteWrite(call: ShardCall): void {
+  const at = call.args[0] as ShardAddress;
+  const key = `${at.accountId}/${at.shardId}`;
+  if (call.method === 'drop') written.delete(key);
+  else if (WRITES.has(call.method)) written.set(key, at);
+  else return;
+  if (idleTimer) clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => {
+    idleTimer = undefined;
+    queue = queue.then(() => {
+      if (inFlight > 0) return; // busy again: the next write re-arms the timer
+      for (const at of written.values())
+        dbs.shard(at.accountId, at.shardId).exec('PRAGMA wal_checkpoint(PASSIVE)');
+      written.clear();
+    });
+  }, IDLE_CHECKPOINT_MS);
+  idleTimer.unref();
+}
 
 async function answer(call: ShardCall): Promise<void> {
   if (call.method === '$close') {
+    if (idleTimer) clearTimeout(idleTimer);
     dbs.closeAll();
     port?.postMessage({ id: call.id, value: undefined } satisfies ShardReply);
     port?.close();
@@ -29,6 +72,7 @@ async function answer(call: ShardCall): Promise<void> {
     const method = methods[call.method];
     if (typeof method !== 'function') throw new Error(`no shard method ${call.method}`);
     const value = await method.apply(shards, call.args);
+    noteWrite(call);
     port?.postMessage({ id: call.id, value } satisfies ShardReply);
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
