@@ -199,6 +199,9 @@ export async function listEvents(
     ...(state.a ? { after: { value: state.a.k, id: state.a.i } } : {}),
   };
 
+  // Sent before the page is fetched, so a shard in another thread answers both back to back.
+  const counting = Promise.all(shards.map((s) => ctx.stores.shards.count(addr(ctx, s.shardId), conditions)));
+  counting.catch(() => undefined); // if the page fails first, its error is the one reported
   let rows: { event: StoredEvent; datasetId: string }[] = [];
   let hasMore = false;
   if (shards.length === 1) {
@@ -240,9 +243,7 @@ export async function listEvents(
     rows = pageKeys.flatMap((k) => fetched.get(`${k.shard}:${k.id}`) ?? []);
   }
 
-  const counts = await Promise.all(
-    shards.map((s) => ctx.stores.shards.count(addr(ctx, s.shardId), conditions)),
-  );
+  const counts = await counting;
   const total = counts.reduce((a, b) => a + b, 0);
   const last = rows[rows.length - 1];
   const resultInfo: ResultInfo = {
