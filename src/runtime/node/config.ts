@@ -15,6 +15,8 @@ export interface NodeSettings {
   journal: boolean;
   /** Shards in a storage thread (the default) or in the server thread (THREATDESK_SHARD_THREAD=off). */
   shardThread: boolean;
+  /** WAL size (MiB) at which a shard is checkpointed beside the writes (THREATDESK_CHECKPOINT_MIB). */
+  checkpointAtMiB: number;
   /** Milliseconds between shard maintenance passes (THREATDESK_MAINTENANCE_TICK_MS; 0 = off). */
   maintenanceTickMs: number;
   config: Config;
@@ -79,6 +81,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): NodeSettings
     },
     journal: env.THREATDESK_JOURNAL !== 'off',
     shardThread: env.THREATDESK_SHARD_THREAD !== 'off',
+    checkpointAtMiB: positiveInt(env, 'THREATDESK_CHECKPOINT_MIB', 64, 0),
     maintenanceTickMs: positiveInt(env, 'THREATDESK_MAINTENANCE_TICK_MS', 600_000, 0),
   };
 }

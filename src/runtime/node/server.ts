@@ -35,7 +35,12 @@ export async function startServer(
   const unlock = lockDataDir(settings.dataDir);
   const shardThread = settings.shardThread
     ? startShardThread(
-        { dataDir: settings.dataDir, durability: settings.durability, journal: settings.journal },
+        {
+          dataDir: settings.dataDir,
+          durability: settings.durability,
+          journal: settings.journal,
+          checkpointAtMiB: settings.checkpointAtMiB,
+        },
         (err) =>
           process.stderr.write(`${JSON.stringify({ msg: 'storage thread failed', error: err.message })}\n`),
       )

@@ -7,6 +7,8 @@ export interface ShardThreadOptions {
   dataDir: string;
   durability: Durability;
   journal: boolean;
+  /** WAL size of a shard, in MiB, past which a write asks the checkpointer thread for a checkpoint. */
+  checkpointAtMiB: number;
 }
 
 /** A call from the server thread to the storage thread. */

@@ -132,12 +132,13 @@ export class FileDatabases implements DatabaseFactory {
     return this.get(path.join(this.accountDir(accountId), 'account.db'), 16);
   }
 
+  /** The file of a shard's database. */
+  shardFile(accountId: string, shardId: string): string {
+    return path.join(this.accountDir(accountId), 'shards', `${safeName(shardId)}.db`);
+  }
+
   shard(accountId: string, shardId: string): Sql {
-    return this.get(
-      path.join(this.accountDir(accountId), 'shards', `${safeName(shardId)}.db`),
-      192,
-      SHARD_TUNING,
-    );
+    return this.get(this.shardFile(accountId, shardId), 192, SHARD_TUNING);
   }
 
   dropShard(accountId: string, shardId: string): void {
