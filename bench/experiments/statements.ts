@@ -6,7 +6,8 @@
 //
 // N events (default 200,000) in transactions of B (default 1,000); V is a comma list of
 // variants: nofts (no full text), p4k (4 KiB pages), bigcache (512 MiB cache), bigwal (checkpoint
-// every 1 GiB), syncoff (synchronous=OFF, only to see what checkpoint fsyncs cost).
+// every 1 GiB), syncoff (synchronous=OFF, only to see what checkpoint fsyncs cost), sorted (rows
+// of a transaction in date order, tag and indicator links inserted afterwards in key order).
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { systemClock } from '../../src/domain/clock.ts';
@@ -59,10 +60,15 @@ const lap = (part: keyof typeof times) => {
   clock = now;
 };
 
-function insertBatch(rows: BenchEvent[]): void {
+const sorted = V.has('sorted');
+
+function insertBatch(input: BenchEvent[]): void {
   db.exec('BEGIN');
   const now = Date.now();
   clock = performance.now();
+  const rows = sorted ? [...input].sort((a, b) => Date.parse(a.date) - Date.parse(b.date)) : input;
+  const tagLinks: [number, number, number][] = [];
+  const indicatorLinks: [number, number][] = [];
   for (const e of rows) {
     const uuid = ids.eventId();
     const id = eventKey(uuid) ?? 0;
@@ -107,7 +113,8 @@ function insertBatch(rows: BenchEvent[]): void {
         tagId = Number(ins.tagName.run(tag).lastInsertRowid);
         tagIds.set(tag, tagId);
       }
-      ins.eventTag.run(tagId, dateMs, id);
+      if (sorted) tagLinks.push([tagId, dateMs, id]);
+      else ins.eventTag.run(tagId, dateMs, id);
     }
     lap('tags');
     for (const ref of refs) {
@@ -117,11 +124,20 @@ function insertBatch(rows: BenchEvent[]): void {
         indicatorId = Number(ins.indicator.run(`u${key}`, ref.type, ref.value, now, now).lastInsertRowid);
         indicatorIds.set(key, indicatorId);
       }
-      ins.eventIndicator.run(indicatorId, id);
+      if (sorted) indicatorLinks.push([indicatorId, id]);
+      else ins.eventIndicator.run(indicatorId, id);
     }
     lap('indicators');
     ins.fts?.run(id, e.event, e.insight ?? '', refs.map((r) => r.value).join(' '));
     lap('fts');
+  }
+  if (sorted) {
+    tagLinks.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
+    for (const [t, d, i] of tagLinks) ins.eventTag.run(t, d, i);
+    lap('tags');
+    indicatorLinks.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    for (const [k, i] of indicatorLinks) ins.eventIndicator.run(k, i);
+    lap('indicators');
   }
   db.exec('COMMIT');
   lap('commit');
