@@ -158,6 +158,11 @@ interface ColumnRow {
  */
 export class EventColumns {
   private built = false;
+  /**
+   * While the copy is being built a chunk at a time (buildStep), the highest id read so far:
+   * rows above it are still to be read from the table, so changes to them are left to the read.
+   */
+  private loadedUpTo: number | undefined;
   private ids = new Float64Array(1024);
   private sortedIds = true;
   private alive = new Uint8Array(1024);
@@ -181,8 +186,9 @@ export class EventColumns {
 
   /** Drops the copy; the next aggregation rebuilds it from the table. */
   invalidate(): void {
-    if (!this.built) return;
+    if (!this.built && this.loadedUpTo === undefined) return;
     this.built = false;
+    this.loadedUpTo = undefined;
     this.rows = 0;
     this.ids = new Float64Array(1024);
     this.alive = new Uint8Array(1024);
@@ -198,11 +204,25 @@ export class EventColumns {
   }
 
   private ensure(): void {
-    if (this.built) return;
-    this.built = true;
+    while (!this.buildStep(100_000));
+  }
+
+  /** True once the copy is complete (aggregations then cost no table read). */
+  isBuilt(): boolean {
+    return this.built;
+  }
+
+  /**
+   * Reads up to `maxRows` more rows of the table into the copy, in id order; answers true once
+   * the copy is complete. Between steps the shard keeps serving other calls, and its writes keep
+   * the part already read in step (see append, patch, remove).
+   */
+  buildStep(maxRows: number): boolean {
+    if (this.built) return true;
     const rows = this.sql.all<ColumnRow>(
       `SELECT id, date_ms, attacker, attacker_country, category, indicator_type, target_country, target_industry,
-         tlp, kill_chain, tags, mitre_attack FROM events ORDER BY id`,
+         tlp, kill_chain, tags, mitre_attack FROM events WHERE id > ? ORDER BY id LIMIT ?`,
+      [this.loadedUpTo ?? Number.MIN_SAFE_INTEGER, maxRows],
     );
     for (const r of rows) {
       this.pushRow(r.id, r.date_ms, {
@@ -218,6 +238,19 @@ export class EventColumns {
         mitreAttack: JSON.parse(r.mitre_attack) as string[],
       });
     }
+    const last = rows[rows.length - 1];
+    if (last) this.loadedUpTo = Math.max(this.loadedUpTo ?? last.id, last.id);
+    else this.loadedUpTo ??= Number.MIN_SAFE_INTEGER;
+    if (rows.length < maxRows) {
+      this.built = true;
+      this.loadedUpTo = undefined;
+    }
+    return this.built;
+  }
+
+  /** Whether a row of this id is still to be read by the build in progress. */
+  private pending(id: number): boolean {
+    return !this.built && this.loadedUpTo !== undefined && id > this.loadedUpTo;
   }
 
   private pushRow(
@@ -274,13 +307,13 @@ export class EventColumns {
 
   /** Keeps the copy in step with a new event (a no-op until the copy is built). */
   append(e: StoredEvent): void {
-    if (!this.built) return;
+    if (!this.built && (this.loadedUpTo === undefined || this.pending(e.id))) return;
     this.pushRow(e.id, e.dateMs, e);
   }
 
   /** Keeps the copy in step with an edited event. */
   patch(e: StoredEvent): void {
-    if (!this.built) return;
+    if (!this.built && (this.loadedUpTo === undefined || this.pending(e.id))) return;
     const row = this.rowOf(e.id);
     if (row < 0) {
       this.invalidate();
@@ -300,7 +333,7 @@ export class EventColumns {
 
   /** Keeps the copy in step with a removed event. */
   remove(id: number): void {
-    if (!this.built) return;
+    if (!this.built && (this.loadedUpTo === undefined || this.pending(id))) return;
     const row = this.rowOf(id);
     if (row >= 0) this.alive[row] = 0;
   }

@@ -477,6 +477,15 @@ export class Shard {
   }
 
   /**
+   * Builds part of the column copy for aggregations (at most `maxRows` rows); answers true once
+   * it is complete. The storage thread calls it between other calls, so the first aggregation
+   * of a large shard does not hold up every other request while the copy is read.
+   */
+  warmColumns(maxRows: number): boolean {
+    return this.columns.buildStep(maxRows);
+  }
+
+  /**
    * Exact group counts (E12). Without conditions every row is counted from the column copy;
    * with conditions, SQL picks the matching ids first.
    */
