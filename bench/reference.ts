@@ -20,6 +20,46 @@ export interface ReferenceResult {
 }
 
 /**
+ * A corpus event as a shard row: the parameters of INSERT_EVENT, its indicator references (the
+ * single pair first, as the server stores them) and their full-text words. Shared by the
+ * reference and the experiments in bench/experiments/.
+ */
+export function eventRow(e: BenchEvent, id: number, uuid: string, now: number, rawId: string) {
+  const dateMs = Date.parse(e.date);
+  const refs = [
+    { type: e.indicatorType, value: e.indicator },
+    ...e.indicators.map((i) => ({ type: i.indicatorType, value: i.value })),
+  ];
+  const params: unknown[] = [
+    id,
+    uuid,
+    dateMs,
+    now,
+    now,
+    e.attacker,
+    e.attackerCountry,
+    e.category,
+    e.event,
+    e.indicator,
+    e.indicatorType,
+    e.insight ?? null,
+    e.killChain,
+    JSON.stringify(e.mitreAttack),
+    '[]',
+    JSON.stringify(e.tags),
+    JSON.stringify(refs),
+    e.targetCountry,
+    e.targetIndustry,
+    e.tlp,
+    null,
+    rawId,
+    0,
+    null,
+  ];
+  return { dateMs, refs, indicatorText: refs.map((r) => r.value).join(' '), params };
+}
+
+/**
  * The ceiling for ingest on this machine: the same rows into the same schema, indexes and
  * per-row statements as a shard, in transactions of `batch`, with the same pragmas
  * (WAL, synchronous=NORMAL), and no HTTP, JSON, validation or server around it.
@@ -55,37 +95,8 @@ export function runReference(
     for (const e of rows) {
       const uuid = ids.eventId();
       const id = eventKey(uuid) ?? 0;
-      const dateMs = Date.parse(e.date);
-      const refs = [
-        { type: e.indicatorType, value: e.indicator },
-        ...e.indicators.map((i) => ({ type: i.indicatorType, value: i.value })),
-      ];
-      ins.event.run(
-        id,
-        uuid,
-        dateMs,
-        now,
-        now,
-        e.attacker,
-        e.attackerCountry,
-        e.category,
-        e.event,
-        e.indicator,
-        e.indicatorType,
-        e.insight ?? null,
-        e.killChain,
-        JSON.stringify(e.mitreAttack),
-        '[]',
-        JSON.stringify(e.tags),
-        JSON.stringify(refs),
-        e.targetCountry,
-        e.targetIndustry,
-        e.tlp,
-        null,
-        crypto.randomUUID(),
-        0,
-        null,
-      );
+      const { dateMs, refs, indicatorText, params } = eventRow(e, id, uuid, now, crypto.randomUUID());
+      ins.event.run(...params);
       ins.raw.run(id, crypto.randomUUID(), e.raw.source, e.tlp, JSON.stringify(e.raw.data), now, now);
       for (const t of e.tags) {
         let tid = tagIds.get(t);
@@ -104,7 +115,7 @@ export function runReference(
         }
         ins.eventIndicator.run(iid, id);
       }
-      ins.fts.run(id, e.event, e.insight ?? '', refs.map((r) => r.value).join(' '));
+      ins.fts.run(id, e.event, e.insight ?? '', indicatorText);
     }
   });
 

@@ -14,6 +14,7 @@ import { eventKey, RandomIds } from '../../src/domain/ids.ts';
 import { shardMigrations } from '../../src/store/migrations/shard.ts';
 import { INSERT_EVENT, INSERT_FTS, INSERT_RAW } from '../../src/store/shard/shard.ts';
 import { type BenchEvent, Corpus } from '../corpus.ts';
+import { eventRow } from '../reference.ts';
 
 const n = Number(process.env.N ?? 1_000_000);
 const batch = Number(process.env.B ?? 1000);
@@ -78,36 +79,8 @@ function insertBatch(rows: BenchEvent[]): void {
   for (const e of rows) {
     const uuid = ids.eventId();
     const id = eventKey(uuid) ?? 0;
-    const refs = [
-      { type: e.indicatorType, value: e.indicator },
-      ...e.indicators.map((i) => ({ type: i.indicatorType, value: i.value })),
-    ];
-    ins.event.run(
-      id,
-      uuid,
-      Date.parse(e.date),
-      now,
-      now,
-      e.attacker,
-      e.attackerCountry,
-      e.category,
-      e.event,
-      e.indicator,
-      e.indicatorType,
-      e.insight ?? null,
-      e.killChain,
-      JSON.stringify(e.mitreAttack),
-      '[]',
-      JSON.stringify(e.tags),
-      JSON.stringify(refs),
-      e.targetCountry,
-      e.targetIndustry,
-      e.tlp,
-      null,
-      'r',
-      0,
-      null,
-    );
+    const { refs, indicatorText, params } = eventRow(e, id, uuid, now, 'r');
+    ins.event.run(...params);
     lap('row');
     ins.raw.run(id, 'r', e.raw.source, e.tlp, JSON.stringify(e.raw.data), now, now);
     lap('raw');
@@ -116,11 +89,11 @@ function insertBatch(rows: BenchEvent[]): void {
     add(1, e.attacker, row);
     for (const r of refs) add(2, `${r.type}\u0000${r.value}`, row);
     if (words) {
-      const text = `${e.event} ${e.insight ?? ''} ${refs.map((r) => r.value).join(' ')}`.toLowerCase();
+      const text = `${e.event} ${e.insight ?? ''} ${indicatorText}`.toLowerCase();
       for (const word of new Set(text.match(WORD) ?? [])) add(3, word, row);
     }
     lap('postings');
-    if (!words) ins.fts.run(id, e.event, e.insight ?? '', refs.map((r) => r.value).join(' '));
+    if (!words) ins.fts.run(id, e.event, e.insight ?? '', indicatorText);
     lap('fts');
     if (++rowsInBlock >= blockSize) {
       seal();

@@ -21,6 +21,7 @@ import {
   INSERT_RAW,
 } from '../../src/store/shard/shard.ts';
 import { type BenchEvent, Corpus } from '../corpus.ts';
+import { eventRow } from '../reference.ts';
 
 const n = Number(process.env.N ?? 200_000);
 const batch = Number(process.env.B ?? 1000);
@@ -72,38 +73,9 @@ function insertBatch(input: BenchEvent[]): void {
   for (const e of rows) {
     const uuid = ids.eventId();
     const id = eventKey(uuid) ?? 0;
-    const dateMs = Date.parse(e.date);
-    const refs = [
-      { type: e.indicatorType, value: e.indicator },
-      ...e.indicators.map((i) => ({ type: i.indicatorType, value: i.value })),
-    ];
     clock = performance.now();
-    ins.event.run(
-      id,
-      uuid,
-      dateMs,
-      now,
-      now,
-      e.attacker,
-      e.attackerCountry,
-      e.category,
-      e.event,
-      e.indicator,
-      e.indicatorType,
-      e.insight ?? null,
-      e.killChain,
-      JSON.stringify(e.mitreAttack),
-      '[]',
-      JSON.stringify(e.tags),
-      JSON.stringify(refs),
-      e.targetCountry,
-      e.targetIndustry,
-      e.tlp,
-      null,
-      'r',
-      0,
-      null,
-    );
+    const { dateMs, refs, indicatorText, params } = eventRow(e, id, uuid, now, 'r');
+    ins.event.run(...params);
     lap('event');
     ins.raw.run(id, 'r', e.raw.source, e.tlp, JSON.stringify(e.raw.data), now, now);
     lap('raw');
@@ -128,7 +100,7 @@ function insertBatch(input: BenchEvent[]): void {
       else ins.eventIndicator.run(indicatorId, id);
     }
     lap('indicators');
-    ins.fts?.run(id, e.event, e.insight ?? '', refs.map((r) => r.value).join(' '));
+    ins.fts?.run(id, e.event, e.insight ?? '', indicatorText);
     lap('fts');
   }
   if (sorted) {

@@ -23,7 +23,7 @@ export async function maintainShards(
   options: { signal?: AbortSignal; ghostsPerShard?: number } = {},
 ): Promise<MaintenanceSummary> {
   const summary: MaintenanceSummary = { shards: 0, journalEntriesPruned: 0, ghostsCleared: 0 };
-  const accounts = [...new Set(deps.stores.system.listTokens().map((t) => t.accountId))];
+  const accounts = deps.stores.system.accountIds();
   const horizon = deps.clock.now() - deps.config.revertWindowDays * DAY;
   for (const accountId of accounts) {
     const catalog = deps.stores.catalog(accountId);

@@ -167,9 +167,7 @@ export class AlertDelivery {
   }): Promise<RunSummary> {
     const signal = options.signal ?? new AbortController().signal;
     const summary: RunSummary = { queued: 0, delivered: 0, failedAttempts: 0 };
-    const accounts = options.accountIds ?? [
-      ...new Set(this.deps.stores.system.listTokens().map((t) => t.accountId)),
-    ];
+    const accounts = options.accountIds ?? this.deps.stores.system.accountIds();
     for (const accountId of accounts) {
       if (signal.aborted) break;
       const store = this.deps.stores.queries(accountId);

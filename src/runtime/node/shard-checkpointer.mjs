@@ -13,7 +13,7 @@ let running = false;
 function connection(file) {
   let db = open.get(file);
   if (!db) {
-    db = new Database(file);
+    db = new Database(file, { fileMustExist: true });
     db.pragma('busy_timeout = 0');
     open.set(file, db);
   }

@@ -14,13 +14,15 @@ const shards = new LocalShardClient(dbs, systemClock, options.journal);
 const methods = shards as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
 
 /**
- * Checkpoints run in a thread of their own (shard-checkpointer.mjs): once a shard's WAL passes
- * `checkpointAtMiB` after a write, it is asked to copy the WAL into the database beside the
- * next writes, so commits no longer pay for the copy and its fsyncs (1,000,000-event ingest:
- * 5,280 → 6,783 events/s). The writer's own automatic checkpoint (SHARD_TUNING, every 1 GiB)
- * stays as the backstop.
+ * Checkpoints (copying a shard's WAL into its database, with the fsyncs) run in a thread of their
+ * own (shard-checkpointer.mjs), beside the writes, so commits no longer pay for them (1,000,000-
+ * event ingest: 5,280 → 6,783 events/s). A shard is handed over when a write leaves its WAL
+ * longer than `checkpointAtMiB`, and every written shard once no write has come for
+ * IDLE_CHECKPOINT_MS. The writer's own automatic checkpoint (SHARD_TUNING, every 1 GiB) stays as
+ * the backstop.
  */
 const CHECKPOINT_AT_BYTES = options.checkpointAtMiB * 1024 * 1024;
+const IDLE_CHECKPOINT_MS = 2_000;
 const checkpointer = new Worker(new URL('./shard-checkpointer.mjs', import.meta.url));
 let checkpointerReplies = 0;
 const checkpointerWaiting = new Map<number, () => void>();
@@ -36,37 +38,7 @@ const askCheckpointer = (message: Record<string, unknown>): Promise<void> =>
     checkpointer.postMessage({ ...message, id });
   });
 
-function checkpointIfLong(at: ShardAddress): void {
-  const file = dbs.shardFile(at.accountId, at.shardId);
-  let size = 0;
-  try {
-    size = fs.statSync(`${file}-wal`).size;
-  } catch {
-    return;
-  }
-  if (size >= CHECKPOINT_AT_BYTES) checkpointer.postMessage({ file });
-}
-
-// One call at a time, in arrival order: a shard method runs to its end before the next starts.
-let queue: Promise<void> = Promise.resolve();
-let inFlight = 0;
-port.on('message', (call: ShardCall) => {
-  inFlight++;
-  schedule(call);
-});
-
-/** Runs a call after every call queued before it (a call may schedule itself again). */
-function schedule(call: ShardCall): void {
-  queue = queue.then(() => answer(call));
-}
-
-/**
- * Rows of the column copy read per turn when an aggregation finds its shard's copy unbuilt
- * (about 10 s for 1,000,000 events in one go): the calls that arrive meanwhile run between turns.
- */
-const WARM_ROWS = 50_000;
-
-/** Shard methods that write, whose shards get a checkpoint once the thread has been idle. */
+/** Shard methods that write. */
 const WRITES = new Set([
   'insertMany',
   'update',
@@ -78,33 +50,42 @@ const WRITES = new Set([
   'clearGhosts',
   'removeMany',
 ]);
-const IDLE_CHECKPOINT_MS = 2_000;
-const written = new Map<string, ShardAddress>();
+/** Files written since the last idle hand-over. */
+const written = new Set<string>();
 let idleTimer: ReturnType<typeof setTimeout> | undefined;
 
-/**
- * After a burst of writes, once no call has come for a while, moves the shards' WAL into their
- * database files (a passive checkpoint): the work happens while nobody waits, instead of inside
- * the commit of a later write that happens to cross the checkpoint interval.
- */
-function noteWrite(call: ShardCall): void {
-  const at = call.args[0] as ShardAddress;
-  const key = `${at.accountId}/${at.shardId}`;
-  if (call.method === 'drop') written.delete(key);
-  else if (WRITES.has(call.method)) written.set(key, at);
-  else return;
+function afterWrite(file: string): void {
+  written.add(file);
+  let walBytes = 0;
+  try {
+    walBytes = fs.statSync(`${file}-wal`).size;
+  } catch {
+    // no WAL file (yet): nothing to copy
+  }
+  if (walBytes >= CHECKPOINT_AT_BYTES) checkpointer.postMessage({ file });
   if (idleTimer) clearTimeout(idleTimer);
   idleTimer = setTimeout(() => {
     idleTimer = undefined;
-    queue = queue.then(() => {
-      if (inFlight > 0) return; // busy again: the next write re-arms the timer
-      for (const at of written.values())
-        dbs.shard(at.accountId, at.shardId).exec('PRAGMA wal_checkpoint(PASSIVE)');
-      written.clear();
-    });
+    for (const f of written) checkpointer.postMessage({ file: f });
+    written.clear();
   }, IDLE_CHECKPOINT_MS);
   idleTimer.unref();
 }
+
+// One call at a time, in arrival order: a shard method runs to its end before the next starts.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (call: ShardCall) => schedule(call));
+
+/** Runs a call after every call queued before it (a call may schedule itself again). */
+function schedule(call: ShardCall): void {
+  queue = queue.then(() => answer(call));
+}
+
+/**
+ * Rows of the column copy read per turn when an aggregation finds its shard's copy unbuilt
+ * (about 10 s for 1,000,000 events in one go): the calls that arrive meanwhile run between turns.
+ */
+const WARM_ROWS = 50_000;
 
 async function answer(call: ShardCall): Promise<void> {
   if (call.method === '$close') {
@@ -123,15 +104,16 @@ async function answer(call: ShardCall): Promise<void> {
       schedule(call); // not answered yet: the calls queued meanwhile go first
       return;
     }
-    if (call.method === 'drop') await askCheckpointer({ close: dbs.shardFile(at.accountId, at.shardId) });
+    const file = dbs.shardFile(at.accountId, at.shardId);
+    if (call.method === 'drop') {
+      written.delete(file);
+      await askCheckpointer({ close: file });
+    }
     const value = await method.apply(shards, call.args);
-    noteWrite(call);
-    if (WRITES.has(call.method)) checkpointIfLong(at);
-    inFlight--;
+    if (WRITES.has(call.method)) afterWrite(file);
     port?.postMessage({ id: call.id, value } satisfies ShardReply);
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
-    inFlight--;
     port?.postMessage({
       id: call.id,
       error: { name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) },

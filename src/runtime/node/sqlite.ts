@@ -142,7 +142,7 @@ export class FileDatabases implements DatabaseFactory {
   }
 
   dropShard(accountId: string, shardId: string): void {
-    const file = path.join(this.accountDir(accountId), 'shards', `${safeName(shardId)}.db`);
+    const file = this.shardFile(accountId, shardId);
     this.open.get(file)?.close();
     this.open.delete(file);
     for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true });

@@ -75,6 +75,13 @@ export class SystemStore {
     return rows.map(toToken);
   }
 
+  /** Every account that has or had a token, for the background jobs that visit each account. */
+  accountIds(): string[] {
+    return this.sql
+      .all<{ id: string }>('SELECT DISTINCT account_id AS id FROM tokens ORDER BY account_id')
+      .map((r) => r.id);
+  }
+
   countLiveTokens(): number {
     return this.sql.one<{ n: number }>('SELECT count(*) AS n FROM tokens WHERE revoked_at IS NULL')?.n ?? 0;
   }
