@@ -3,13 +3,8 @@ import { systemClock } from '../src/domain/clock.ts';
 import { eventKey, RandomIds } from '../src/domain/ids.ts';
 import { BetterSqlite, SHARD_TUNING } from '../src/runtime/node/sqlite.ts';
 import { shardMigrations } from '../src/store/migrations/shard.ts';
-import {
-  INSERT_EVENT,
-  INSERT_EVENT_INDICATOR,
-  INSERT_EVENT_TAG,
-  INSERT_FTS,
-  INSERT_RAW,
-} from '../src/store/shard/shard.ts';
+import { Postings } from '../src/store/shard/postings.ts';
+import { INSERT_EVENT, INSERT_FTS, INSERT_RAW, POSTING_BLOCK } from '../src/store/shard/shard.ts';
 import type { BenchEvent } from './corpus.ts';
 
 /** What the bare reference measured. */
@@ -62,7 +57,9 @@ export function eventRow(e: BenchEvent, id: number, uuid: string, now: number, r
 /**
  * The ceiling for ingest on this machine: the same rows into the same schema, indexes and
  * per-row statements as a shard, in transactions of `batch`, with the same pragmas
- * (WAL, synchronous=NORMAL), and no HTTP, JSON, validation or server around it.
+ * (WAL, synchronous=NORMAL), and no HTTP, JSON, validation or server around it. The look-ups
+ * by tag, attacker and indicator are the shard's block postings (the same module: they are
+ * part of the schema), listed and sealed inside the same transactions.
  */
 export function runReference(
   file: string,
@@ -79,14 +76,12 @@ export function runReference(
     event: db.prepare(INSERT_EVENT),
     raw: db.prepare(INSERT_RAW),
     fts: db.prepare(INSERT_FTS),
-    eventTag: db.prepare(INSERT_EVENT_TAG),
-    eventIndicator: db.prepare(INSERT_EVENT_INDICATOR),
-    tagName: db.prepare('INSERT INTO tag_names (name) VALUES (?)'),
     indicator: db.prepare(
       'INSERT INTO indicators (uuid, type, value, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?)',
     ),
   };
-  const tagIds = new Map<string, number>();
+  const postings = new Postings(conn, POSTING_BLOCK);
+  postings.load();
   const indicatorIds = new Map<string, number>();
   const ids = new RandomIds(systemClock);
 
@@ -98,25 +93,17 @@ export function runReference(
       const { dateMs, refs, indicatorText, params } = eventRow(e, id, uuid, now, crypto.randomUUID());
       ins.event.run(...params);
       ins.raw.run(id, crypto.randomUUID(), e.raw.source, e.tlp, JSON.stringify(e.raw.data), now, now);
-      for (const t of e.tags) {
-        let tid = tagIds.get(t);
-        if (tid === undefined) {
-          tid = Number(ins.tagName.run(t).lastInsertRowid);
-          tagIds.set(t, tid);
-        }
-        ins.eventTag.run(tid, dateMs, id);
-      }
       for (const ref of refs) {
         const key = `${ref.type}\u0000${ref.value}`;
-        let iid = indicatorIds.get(key);
-        if (iid === undefined) {
-          iid = Number(ins.indicator.run(crypto.randomUUID(), ref.type, ref.value, now, now).lastInsertRowid);
-          indicatorIds.set(key, iid);
+        if (!indicatorIds.has(key)) {
+          ins.indicator.run(crypto.randomUUID(), ref.type, ref.value, now, now);
+          indicatorIds.set(key, 1);
         }
-        ins.eventIndicator.run(iid, id);
       }
       ins.fts.run(id, e.event, e.insight ?? '', indicatorText);
+      postings.add([{ id, dateMs, attacker: e.attacker, tags: e.tags, indicators: refs }]);
     }
+    postings.sealDue();
   });
 
   // Materialise each batch first so only the database work is timed, as the server's client

@@ -51,7 +51,8 @@ export function makeTestApp(config: Partial<Config> = {}): TestApp {
   const clock = new ManualClock(Date.parse('2026-01-15T12:00:00Z'));
   const ids = new RandomIds(clock);
   const databases = new MemoryDatabases();
-  const stores = createStores(databases, clock);
+  // Blocks of 4 events: every search runs over sealed blocks and the open one together.
+  const stores = createStores(databases, clock, { postingBlock: 4 });
   const app = createApp({
     stores,
     clock,

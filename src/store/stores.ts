@@ -21,8 +21,11 @@ export interface Stores {
 export function createStores(
   dbs: DatabaseFactory,
   clock: Clock,
-  /** `shards`: another transport for shards (the Node server's storage thread); in-process by default. */
-  options: { journal?: boolean; shards?: ShardClient } = {},
+  /**
+   * `shards`: another transport for shards (the Node server's storage thread); in-process by
+   * default. `postingBlock`: events per sealed block of postings (tests use small blocks).
+   */
+  options: { journal?: boolean; shards?: ShardClient; postingBlock?: number } = {},
 ): Stores {
   const system = new SystemStore(dbs.system());
   const catalogs = new Map<string, Catalog>();
@@ -57,6 +60,6 @@ export function createStores(
       }
       return found;
     },
-    shards: options.shards ?? new LocalShardClient(dbs, clock, options.journal ?? true),
+    shards: options.shards ?? new LocalShardClient(dbs, clock, options.journal ?? true, options.postingBlock),
   };
 }

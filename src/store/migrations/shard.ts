@@ -4,8 +4,9 @@ import type { Migration } from './run.ts';
  * Schema of one shard. Design notes (see README "Storage"):
  * - `events.id` is the integer form of the UUIDv7 (domain/ids.ts), so rows are appended in id
  *   order and every index carries the uuid order as its last column for stable tie-breaks.
- * - Only the indexes the fast paths need exist: date, attacker+date, tag+date, indicator links.
- *   Other filters scan, which is bounded by the shard size.
+ * - No secondary index on events (migration 6): look-ups by tag, attacker, indicator and the date
+ *   order come from block postings (store/shard/postings.ts). Other filters scan, which is
+ *   bounded by the shard size.
  * - Full text over event, insight and indicator values lives in a contentless FTS5 table.
  */
 export const shardMigrations: readonly Migration[] = [
@@ -158,6 +159,37 @@ export const shardMigrations: readonly Migration[] = [
       -- seq: the journal entry holding the image taken when the ghost was left, whose full
       -- text is the ghost's; restoring that image keeps the entry instead of rewriting it.
       CREATE TABLE fts_ghosts (id INTEGER PRIMARY KEY, seq INTEGER);
+    `,
+  },
+  {
+    version: 6,
+    name: 'block postings instead of random-key indexes',
+    // Tag, attacker and indicator look-ups and the date order move to block postings
+    // (store/shard/postings.ts): every index below took an entry per event in random key order,
+    // which capped ingest far below the target once the shard outgrew the cache. The shard builds
+    // the postings of the events already stored when it opens.
+    sql: `
+      DROP INDEX events_date;
+      DROP INDEX events_attacker;
+      DROP TABLE event_tags;
+      DROP TABLE event_indicators;
+      DROP TABLE tag_names;
+      CREATE TABLE postings_blocks (
+        block INTEGER PRIMARY KEY,
+        lo INTEGER NOT NULL,
+        hi INTEGER NOT NULL,
+        count INTEGER NOT NULL
+      );
+      CREATE TABLE postings (
+        id INTEGER PRIMARY KEY,
+        field INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        block INTEGER NOT NULL,
+        data BLOB NOT NULL
+      );
+      CREATE UNIQUE INDEX postings_key ON postings (field, key, block);
+      CREATE INDEX postings_block ON postings (block);
+      CREATE TABLE postings_overlay (id INTEGER PRIMARY KEY);
     `,
   },
 ];

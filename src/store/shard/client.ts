@@ -9,7 +9,7 @@ import {
   type IndicatorRecord,
   ShardIndicators,
 } from './indicators.ts';
-import { type RowKey, Shard, type ShardQuery } from './shard.ts';
+import { POSTING_BLOCK, type RowKey, Shard, type ShardQuery } from './shard.ts';
 import { datasetOfShard } from './shard-id.ts';
 
 /** Addresses one shard of one account. */
@@ -92,6 +92,8 @@ export class LocalShardClient implements ShardClient {
     private readonly clock: Clock,
     /** Journal every write for point-in-time revert (on unless switched off). */
     private readonly journaling = true,
+    /** Events per sealed block of postings. */
+    private readonly postingBlock = POSTING_BLOCK,
   ) {}
 
   private readonly indicatorStores = new Map<string, ShardIndicators>();
@@ -100,8 +102,7 @@ export class LocalShardClient implements ShardClient {
     const key = `${at.accountId}/${at.shardId}`;
     let found = this.indicatorStores.get(key);
     if (!found) {
-      this.open(at); // migrations first
-      found = new ShardIndicators(this.dbs.shard(at.accountId, at.shardId));
+      found = new ShardIndicators(this.dbs.shard(at.accountId, at.shardId), this.open(at));
       this.indicatorStores.set(key, found);
     }
     return found;
@@ -117,6 +118,7 @@ export class LocalShardClient implements ShardClient {
         this.clock,
         datasetOfShard(at.shardId),
         this.journaling,
+        this.postingBlock,
       );
       this.shards.set(key, shard);
     }

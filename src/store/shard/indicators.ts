@@ -2,6 +2,7 @@ import type { Op } from '../../domain/events/search.ts';
 import { eventKey } from '../../domain/ids.ts';
 import { textTest } from '../search/compile.ts';
 import type { Sql } from '../sql.ts';
+import type { Shard } from './shard.ts';
 
 /** One indicator record of a shard. */
 export interface IndicatorRecord {
@@ -65,7 +66,12 @@ const COLUMNS: Record<IndicatorCondition['field'], string> = {
   uuid: 'i.uuid',
 };
 
-function compileFilter(f: IndicatorFilter): { where: string[]; params: unknown[] } {
+/** Ids of indicator rows carried by the events whose ids are in a JSON array (parameter `?`). */
+const INDICATORS_OF_EVENTS = `i.id IN (SELECT x.id FROM events e, json_each(e.indicators) j
+  JOIN indicators x ON x.value = j.value ->> 'value' AND x.type = j.value ->> 'type'
+  WHERE e.id IN (SELECT value FROM json_each(?)))`;
+
+function compileFilter(f: IndicatorFilter, shard: Shard): { where: string[]; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
   for (const c of f.conditions ?? []) {
@@ -94,24 +100,25 @@ function compileFilter(f: IndicatorFilter): { where: string[]; params: unknown[]
   if (f.relatedEvents) {
     const keys = f.relatedEvents.map((u) => eventKey(u) ?? -1);
     params.push(JSON.stringify(keys));
-    where.push(
-      'i.id IN (SELECT indicator_id FROM event_indicators WHERE event_id IN (SELECT value FROM json_each(?)))',
-    );
+    where.push(INDICATORS_OF_EVENTS);
   }
   if (f.tags) {
-    params.push(JSON.stringify(f.tags));
-    where.push(`i.id IN (SELECT ei.indicator_id FROM event_tags et JOIN event_indicators ei ON ei.event_id = et.event_id
-      WHERE et.tag_id IN (SELECT id FROM tag_names WHERE name IN (SELECT value FROM json_each(?))))`);
+    params.push(shard.idsWithTags(f.tags));
+    where.push(INDICATORS_OF_EVENTS);
   }
   return { where, params };
 }
 
 /** Indicator records of one shard and their links to events (runs on the shard's connection). */
 export class ShardIndicators {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    /** The shard on the same connection: its postings link indicators to events. */
+    private readonly shard: Shard,
+  ) {}
 
   list(filter: IndicatorFilter, page: IndicatorPage): IndicatorRecord[] {
-    const { where, params } = compileFilter(filter);
+    const { where, params } = compileFilter(filter, this.shard);
     if (page.after) {
       where.push('(i.created_ms < ? OR (i.created_ms = ? AND i.uuid > ?))');
       params.push(page.after.createdMs, page.after.createdMs, page.after.uuid);
@@ -128,7 +135,7 @@ export class ShardIndicators {
 
   /** Matching indicators; `primaryOnly` counts only those this shard saw first in its dataset. */
   count(filter: IndicatorFilter, primaryOnly = false): number {
-    const { where, params } = compileFilter(filter);
+    const { where, params } = compileFilter(filter, this.shard);
     if (primaryOnly) where.push('i.is_primary = 1');
     return (
       this.sql.one<{ n: number }>(
@@ -140,7 +147,7 @@ export class ShardIndicators {
 
   /** The uuids of every matching indicator (to count distinct indicators across shards). */
   uuids(filter: IndicatorFilter): string[] {
-    const { where, params } = compileFilter(filter);
+    const { where, params } = compileFilter(filter, this.shard);
     return this.sql
       .all<{ uuid: string }>(
         `SELECT i.uuid FROM indicators i ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
@@ -156,22 +163,25 @@ export class ShardIndicators {
 
   /** Events linked to an indicator, newest first; `limit` < 0 means all. */
   events(indicatorId: number, limit: number): { uuid: string; dateMs: number }[] {
-    return this.sql
-      .all<{ uuid: string; date_ms: number }>(
-        `SELECT e.uuid, e.date_ms FROM event_indicators ei JOIN events e ON e.id = ei.event_id
-         WHERE ei.indicator_id = ? ORDER BY e.date_ms DESC, e.id DESC LIMIT ?`,
-        [indicatorId, limit],
-      )
-      .map((r) => ({ uuid: r.uuid, dateMs: r.date_ms }));
+    const row = this.row(indicatorId);
+    return row ? this.shard.indicatorEvents(row.type, row.value, limit) : [];
+  }
+
+  private row(id: number): { type: string; value: string } | undefined {
+    return this.sql.one<{ type: string; value: string }>('SELECT type, value FROM indicators WHERE id = ?', [
+      id,
+    ]);
   }
 
   /** Distinct tag names of the events linked to an indicator. */
   tags(indicatorId: number): string[] {
+    const row = this.row(indicatorId);
+    if (!row) return [];
     return this.sql
       .all<{ name: string }>(
-        `SELECT DISTINCT j.value AS name FROM event_indicators ei JOIN events e ON e.id = ei.event_id, json_each(e.tags) j
-         WHERE ei.indicator_id = ? ORDER BY name LIMIT 200`,
-        [indicatorId],
+        `SELECT DISTINCT j.value AS name FROM events e, json_each(e.tags) j
+         WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY name LIMIT 200`,
+        [this.shard.idsWithIndicator(row.type, row.value)],
       )
       .map((r) => r.name);
   }
@@ -185,11 +195,7 @@ export class ShardIndicators {
 
   /** Every tag name used by an event of this shard. */
   tagNames(): string[] {
-    return this.sql
-      .all<{ name: string }>(
-        'SELECT name FROM tag_names t WHERE EXISTS (SELECT 1 FROM event_tags et WHERE et.tag_id = t.id) ORDER BY name',
-      )
-      .map((r) => r.name);
+    return this.shard.tagNames();
   }
 
   /**
@@ -204,12 +210,13 @@ export class ShardIndicators {
       eventCreatedBeforeMs?: number | undefined;
     },
   ): { key: string[]; count: number }[] {
-    const { where, params } = compileFilter(filter);
+    const { where, params } = compileFilter(filter, this.shard);
     const cols = by.map((b) => (b === 'value' ? 'i.value' : 'i.type'));
     let from = 'indicators i';
     if (measure === 'relationships') {
-      from =
-        'indicators i JOIN event_indicators ei ON ei.indicator_id = i.id JOIN events e ON e.id = ei.event_id';
+      // One row per (indicator, event carrying it).
+      from = `events e, json_each(e.indicators) j
+        JOIN indicators i ON i.value = j.value ->> 'value' AND i.type = j.value ->> 'type'`;
       if (filter.eventCreatedAfterMs !== undefined) {
         where.push('e.created_ms >= ?');
         params.push(filter.eventCreatedAfterMs);

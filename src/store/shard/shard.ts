@@ -17,6 +17,7 @@ import { shardMigrations } from '../migrations/shard.ts';
 import { compileSearch, keysetCondition, orderPieces } from '../search/compile.ts';
 import type { Sql } from '../sql.ts';
 import { type AggGroup, type AggQuery, EventColumns } from './columns.ts';
+import { indicatorKey, keysOf, Postings, postingKey, type Walk, walkRuns } from './postings.ts';
 
 /** A page request against one shard. */
 export interface ShardQuery {
@@ -116,12 +117,24 @@ export const INSERT_EVENT = `INSERT INTO events (id, uuid, date_ms, created_ms, 
 export const INSERT_RAW =
   'INSERT INTO raw (event_id, raw_id, source, tlp, data, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)';
 export const INSERT_FTS = 'INSERT INTO events_fts (rowid, event, insight, indicator) VALUES (?, ?, ?, ?)';
-export const INSERT_EVENT_TAG =
-  'INSERT OR IGNORE INTO event_tags (tag_id, date_ms, event_id) VALUES (?, ?, ?)';
-export const INSERT_EVENT_INDICATOR =
-  'INSERT OR IGNORE INTO event_indicators (indicator_id, event_id) VALUES (?, ?)';
 
 const CACHE_LIMIT = 200_000;
+
+/** Events per sealed block of postings. */
+export const POSTING_BLOCK = 65_536;
+
+/** Most candidates tested by SQL at a time when a posting walk drives a search. */
+const WALK_BATCH = 20_000;
+
+/** How a search runs (see Shard.plan). */
+interface Plan {
+  /** Posting lists whose union drives the walk; undefined when SQL selects the candidates. */
+  keys: string[] | undefined;
+  /** Conditions tested by SQL on the driven candidates. */
+  rest: Condition[];
+  /** Date range of the walk. */
+  bounds: { loMs?: number; hiMs?: number };
+}
 
 /** The columns of `events` and `raw`, as copied into the journal's before images. */
 const EVENT_COLUMNS = `id, uuid, date_ms, created_ms, updated_ms, attacker, attacker_country, category, event,
@@ -134,13 +147,6 @@ const RAW_COLUMNS = 'event_id, raw_id, source, tlp, data, created_ms, updated_ms
  * links, full text. Pure and synchronous: the same class runs inside a Durable Object.
  */
 export class Shard {
-  private readonly tagIds = new Map<string, number>();
-  /**
-   * Exact number of events per tag id, for tags whose count was asked for: counting a tag on
-   * most events through its index took tens of milliseconds per list request. Filled on first
-   * use, bumped by inserts, dropped by any other link change and by a rolled-back insert.
-   */
-  private readonly tagCounts = new Map<number, number>();
   private readonly indicatorIds = new Map<string, number>();
   private eventCount: number;
   /**
@@ -150,6 +156,8 @@ export class Shard {
   private maxGhost: number;
   /** Column copy for aggregations, kept in step with every write below. */
   private readonly columns: EventColumns;
+  /** Look-ups by tag, attacker and indicator, and the date order, kept in step with every write. */
+  private readonly postings: Postings;
 
   constructor(
     private readonly sql: Sql,
@@ -158,11 +166,30 @@ export class Shard {
     private readonly datasetId = '',
     /** Record every write in the change journal (point-in-time revert). */
     private readonly journaling = true,
+    /** Events per sealed block of postings (small in tests, so that blocks are exercised). */
+    blockSize = POSTING_BLOCK,
   ) {
     migrate(sql, shardMigrations);
     this.eventCount = sql.one<{ n: number }>('SELECT count(*) AS n FROM events')?.n ?? 0;
     this.maxGhost = sql.one<{ m: number | null }>('SELECT max(id) AS m FROM fts_ghosts')?.m ?? -1;
     this.columns = new EventColumns(sql);
+    this.postings = new Postings(sql, blockSize);
+    // Builds the postings of a shard written before they existed, block by block.
+    sql.transaction(() => this.postings.load());
+  }
+
+  /**
+   * Runs a write; when it fails, what is kept in memory is rebuilt from SQLite, where the
+   * transaction was rolled back (ids cached inside it no longer exist, nor do listed events).
+   */
+  private write<T>(fn: () => T): T {
+    try {
+      return this.sql.transaction(fn);
+    } catch (err) {
+      this.indicatorIds.clear();
+      this.postings.load();
+      throw err;
+    }
   }
 
   /** Number of events stored in this shard. */
@@ -172,24 +199,18 @@ export class Shard {
 
   /** Stores events with their raw payloads, tags, indicators and full text, all or nothing. */
   insertMany(events: readonly NewEvent[]): void {
-    try {
-      this.sql.transaction(() => {
-        for (const e of events) this.insertOne(e);
-        this.journal(
-          'insert',
-          events.map((e) => e.id),
-          null,
-        );
-      });
-      this.eventCount += events.length;
-      for (const e of events) this.columns.append(e);
-    } catch (err) {
-      // Ids cached inside the rolled-back transaction no longer exist, nor do the counts bumped in it.
-      this.tagIds.clear();
-      this.tagCounts.clear();
-      this.indicatorIds.clear();
-      throw err;
-    }
+    this.write(() => {
+      for (const e of events) this.insertOne(e);
+      this.postings.add(events);
+      this.postings.sealDue();
+      this.journal(
+        'insert',
+        events.map((e) => e.id),
+        null,
+      );
+    });
+    this.eventCount += events.length;
+    for (const e of events) this.columns.append(e);
   }
 
   private insertOne(e: NewEvent): void {
@@ -229,23 +250,10 @@ export class Shard {
       e.raw.createdMs,
       e.raw.updatedMs,
     ]);
-    this.linkTags(e.id, e.dateMs, e.tags, true);
-    this.linkIndicators(e.id, e.indicators, e.createdMs);
+    for (const ref of e.indicators) this.indicatorId(ref, e.createdMs);
     if (e.id <= this.maxGhost && sql.run('DELETE FROM fts_ghosts WHERE id = ?', [e.id]).changes > 0)
       sql.run('DELETE FROM events_fts WHERE rowid = ?', [e.id]);
     sql.run(INSERT_FTS, [e.id, e.event, e.insight ?? '', ftsIndicatorText(e)]);
-  }
-
-  private tagId(name: string): number {
-    let id = this.tagIds.get(name);
-    if (id === undefined) {
-      id =
-        this.sql.one<{ id: number }>('SELECT id FROM tag_names WHERE name = ?', [name])?.id ??
-        this.sql.run('INSERT INTO tag_names (name) VALUES (?)', [name]).lastRowId;
-      if (this.tagIds.size >= CACHE_LIMIT) this.tagIds.clear();
-      this.tagIds.set(name, id);
-    }
-    return id;
   }
 
   private indicatorId(ref: IndicatorRef, now: number): number {
@@ -274,54 +282,15 @@ export class Shard {
     return id;
   }
 
-  /** Links tags; `bump` keeps cached tag counts in step (only insertMany, which clears them on rollback). */
-  private linkTags(eventId: number, dateMs: number, tags: readonly string[], bump = false): void {
-    for (const tag of tags) {
-      const id = this.tagId(tag);
-      const { changes } = this.sql.run(INSERT_EVENT_TAG, [id, dateMs, eventId]);
-      const cached = this.tagCounts.get(id);
-      if (cached === undefined) continue;
-      if (bump) this.tagCounts.set(id, cached + changes);
-      else this.tagCounts.delete(id);
-    }
-  }
-
-  private unlinkTags(eventId: number, dateMs: number, tags: readonly string[]): void {
-    for (const tag of tags) {
-      this.tagCounts.delete(this.tagId(tag));
-      this.sql.run('DELETE FROM event_tags WHERE tag_id = ? AND date_ms = ? AND event_id = ?', [
-        this.tagId(tag),
-        dateMs,
-        eventId,
-      ]);
-    }
-  }
-
-  private linkIndicators(eventId: number, refs: readonly IndicatorRef[], now: number): void {
-    for (const ref of refs) this.sql.run(INSERT_EVENT_INDICATOR, [this.indicatorId(ref, now), eventId]);
-  }
-
-  private unlinkIndicators(eventId: number, refs: readonly IndicatorRef[], now: number): void {
-    for (const ref of refs) {
-      this.sql.run('DELETE FROM event_indicators WHERE indicator_id = ? AND event_id = ?', [
-        this.indicatorId(ref, now),
-        eventId,
-      ]);
-    }
-  }
-
   /**
    * Deletes the indicators among `refs` that no event carries any more, as removing events
    * does: an edit that replaces an event's indicator leaves no indicator without events behind.
    */
-  private dropUnlinkedIndicators(refs: readonly IndicatorRef[], now: number): void {
+  private dropUnlinkedIndicators(refs: readonly IndicatorRef[]): void {
     for (const ref of refs) {
-      const id = this.indicatorId(ref, now);
-      const { changes } = this.sql.run(
-        'DELETE FROM indicators WHERE id = ? AND NOT EXISTS (SELECT 1 FROM event_indicators WHERE indicator_id = ?)',
-        [id, id],
-      );
-      if (changes > 0) this.indicatorIds.delete(`${ref.type}\u0000${ref.value}`);
+      if (this.postings.count(indicatorKey(ref.type, ref.value)) > 0) continue;
+      this.sql.run('DELETE FROM indicators WHERE value = ? AND type = ?', [ref.value, ref.type]);
+      this.indicatorIds.delete(`${ref.type}\u0000${ref.value}`);
     }
   }
 
@@ -355,7 +324,7 @@ export class Shard {
 
   /** Applies a partial edit in one transaction, keeping links and full text in step. */
   update(uuid: string, patch: EventPatch): StoredEvent | undefined {
-    const updated = this.sql.transaction(() => {
+    const updated = this.write(() => {
       const before = this.get(uuid);
       if (!before) return undefined;
       this.journal('update', null, [before.id]);
@@ -393,14 +362,15 @@ export class Shard {
           before.id,
         ],
       );
-      if (after.dateMs !== before.dateMs) {
-        this.unlinkTags(before.id, before.dateMs, before.tags);
-        this.linkTags(before.id, after.dateMs, after.tags);
-      }
-      if (JSON.stringify(after.indicators) !== JSON.stringify(before.indicators)) {
-        this.unlinkIndicators(before.id, before.indicators, now);
-        this.linkIndicators(before.id, after.indicators, now);
-        this.dropUnlinkedIndicators(before.indicators, now);
+      const relisted =
+        after.dateMs !== before.dateMs ||
+        after.attacker !== before.attacker ||
+        JSON.stringify(after.indicators) !== JSON.stringify(before.indicators);
+      if (relisted) {
+        this.postings.remove([before.id], keysOf(before));
+        this.postings.add([after]);
+        for (const ref of after.indicators) this.indicatorId(ref, now);
+        this.dropUnlinkedIndicators(before.indicators);
       }
       this.sql.run('DELETE FROM events_fts WHERE rowid = ?', [before.id]);
       this.sql.run(INSERT_FTS, [before.id, after.event, after.insight ?? '', ftsIndicatorText(after)]);
@@ -443,13 +413,13 @@ export class Shard {
 
   /** Replaces the tags of an event, keeping the tag index in step; undefined when unknown. */
   setTags(uuid: string, tags: readonly string[]): StoredEvent | undefined {
-    const updated = this.sql.transaction(() => {
+    const updated = this.write(() => {
       const before = this.get(uuid);
       if (!before) return undefined;
       this.journal('update', null, [before.id]);
       const now = this.clock.now();
-      this.unlinkTags(before.id, before.dateMs, before.tags);
-      this.linkTags(before.id, before.dateMs, tags);
+      this.postings.remove([before.id], keysOf(before));
+      this.postings.add([{ ...before, tags }]);
       this.sql.run('UPDATE events SET tags = ?, updated_ms = ? WHERE id = ?', [
         JSON.stringify(tags),
         now,
@@ -494,14 +464,7 @@ export class Shard {
     conditions: readonly Condition[],
   ): { groups: AggGroup[]; total: number; groupCount: number } {
     if (conditions.length === 0) return this.columns.aggregate(q);
-    const compiled = compileSearch(conditions, 'date');
-    const idExpr = compiled.driven ? 'd.event_id' : 'e.id';
-    const ids = this.sql
-      .all<{ id: number }>(
-        `SELECT ${idExpr} AS id FROM ${compiled.from} WHERE ${compiled.where.join(' AND ')}`,
-        compiled.params,
-      )
-      .map((r) => r.id);
+    const ids = this.matchingIds(conditions, Number.MAX_SAFE_INTEGER);
     return this.columns.aggregate({ ...q, onlyIds: ids });
   }
 
@@ -518,7 +481,7 @@ export class Shard {
         ids.push(id);
     }
     let removed: NewEvent[] = [];
-    this.sql.transaction(() => {
+    this.write(() => {
       removed = this.images(ids);
       if (removed.length === 0) return;
       this.removeIds(ids, this.journal('delete', null, ids));
@@ -591,12 +554,12 @@ export class Shard {
   }
 
   /**
-   * Deletes stored events and everything that hangs off them (raw payload, tag and indicator
-   * links, indicators left with no event) with a handful of set-based statements, without
-   * journaling: a revert of 100,000 inserts is a few passes inside SQLite, not 100,000 calls.
-   * Their full-text entries stay behind as ghosts (recorded in fts_ghosts): `find` only ever
-   * selects ids that are in `events`, so a ghost never matches, and deleting a contentless
-   * FTS5 row costs more than the rest of the removal together. Answers the number removed.
+   * Deletes stored events and everything that hangs off them (raw payload, postings, indicators
+   * left with no event) with a handful of set-based statements, without journaling: a revert of
+   * 100,000 inserts is a few passes inside SQLite, not 100,000 calls. Their full-text entries
+   * stay behind as ghosts (recorded in fts_ghosts): `find` only ever selects ids that are in
+   * `events`, so a ghost never matches, and deleting a contentless FTS5 row costs more than the
+   * rest of the removal together. Answers the number removed.
    */
   private removeIds(unsorted: readonly number[], imagesSeq: number | null): number {
     if (unsorted.length === 0) return 0;
@@ -605,48 +568,19 @@ export class Shard {
     const list = JSON.stringify(ids);
     const lo = ids[0] as number;
     const hi = ids[ids.length - 1] as number;
-    // Reverting recent inserts removes every event of an id range: the link tables are then
-    // cleared by one scan of their rows in that range, several times cheaper than deleting
-    // each link by its key (a revert of 100,000 events spends most of its time here).
+    // Reverting recent inserts removes every event of an id range: then the rows go by key range.
     const whole =
       ids.length > 1 &&
       (sql.one<{ n: number }>('SELECT count(*) AS n FROM events WHERE id BETWEEN ? AND ?', [lo, hi])?.n ??
         0) === ids.length;
-    const mine = 'json_each(?) k JOIN events e ON e.id = k.value';
-    // Which events: an id range, or the listed ids (k) joined with their rows (e).
     const range = { where: 'BETWEEN ? AND ?', params: [lo, hi] };
     const listed = { where: 'IN (SELECT value FROM json_each(?))', params: [list] };
     const rows = whole ? range : listed;
-    // Indicators linked to these events: deleted below when no other event links them.
-    const touched =
-      sql.one<{ ids: string }>(
-        whole
-          ? 'SELECT json_group_array(DISTINCT indicator_id) AS ids FROM event_indicators WHERE event_id BETWEEN ? AND ?'
-          : `SELECT json_group_array(DISTINCT i.id) AS ids FROM ${mine} JOIN json_each(e.indicators) j
-             JOIN indicators i ON i.value = j.value ->> 'value' AND i.type = j.value ->> 'type'`,
-        rows.params,
-      )?.ids ?? '[]';
-    if (whole) {
-      sql.run('DELETE FROM event_tags WHERE event_id BETWEEN ? AND ?', range.params);
-      sql.run('DELETE FROM event_indicators WHERE event_id BETWEEN ? AND ?', range.params);
-    } else {
-      sql.run(
-        `DELETE FROM event_tags WHERE (tag_id, date_ms, event_id) IN (
-           SELECT tn.id, e.date_ms, e.id FROM ${mine}
-           JOIN json_each(e.tags) t JOIN tag_names tn ON tn.name = t.value)`,
-        [list],
-      );
-      sql.run(
-        `DELETE FROM event_indicators WHERE (indicator_id, event_id) IN (
-           SELECT i.id, e.id FROM ${mine} JOIN json_each(e.indicators) j
-           JOIN indicators i ON i.value = j.value ->> 'value' AND i.type = j.value ->> 'type')`,
-        [list],
-      );
-    }
-    sql.run(
-      `DELETE FROM indicators WHERE id IN (SELECT value FROM json_each(?))
-         AND NOT EXISTS (SELECT 1 FROM event_indicators WHERE indicator_id = indicators.id)`,
-      [touched],
+    // Indicators of these events: deleted below when no other event carries them.
+    const touched = sql.all<{ type: string; value: string }>(
+      `SELECT DISTINCT j.value ->> 'type' AS type, j.value ->> 'value' AS value
+       FROM events e, json_each(e.indicators) j WHERE e.id ${rows.where}`,
+      rows.params,
     );
     sql.run(`INSERT OR REPLACE INTO fts_ghosts (id, seq) SELECT id, ? FROM events WHERE id ${rows.where}`, [
       imagesSeq,
@@ -654,11 +588,14 @@ export class Shard {
     ]);
     sql.run(`DELETE FROM raw WHERE event_id ${rows.where}`, rows.params);
     const { changes } = sql.run(`DELETE FROM events WHERE id ${rows.where}`, rows.params);
+    this.postings.remove(ids);
+    // Blocks that lost a quarter of their events are rebuilt, so the overlay stays small.
+    if (ids.length >= 1000) this.postings.compact(0.25);
+    this.dropUnlinkedIndicators(touched);
     if (hi > this.maxGhost) this.maxGhost = hi;
     for (const id of ids) this.columns.remove(id);
     this.eventCount -= changes;
     this.indicatorIds.clear();
-    this.tagCounts.clear();
     return changes;
   }
 
@@ -737,7 +674,7 @@ export class Shard {
     let changed = 0;
     let rewritten = false;
     try {
-      this.sql.transaction(() => {
+      this.write(() => {
         const entries = this.sql.all<{ seq: number; op: string; ids: string | null; before: string | null }>(
           'SELECT seq, op, ids, before FROM journal WHERE seq > ? ORDER BY seq DESC',
           [position],
@@ -767,8 +704,6 @@ export class Shard {
       rewritten = true;
       throw err;
     } finally {
-      this.tagIds.clear();
-      this.tagCounts.clear();
       this.indicatorIds.clear();
       // Removals kept the column copy in step; re-inserted images did not.
       if (rewritten) this.columns.invalidate();
@@ -800,7 +735,9 @@ export class Shard {
     this.removeIds(present, updateSeq);
     if (before !== null) {
       // Images of older shards, kept as JSON in the journal row.
-      for (const e of JSON.parse(before) as NewEvent[]) this.insertOne(e);
+      const images = JSON.parse(before) as NewEvent[];
+      for (const e of images) this.insertOne(e);
+      this.postings.add(images);
     } else {
       const mine = 'journal_events je WHERE je.seq = ?';
       sql.run(
@@ -808,17 +745,7 @@ export class Shard {
         [seq],
       );
       sql.run(`INSERT INTO raw (${RAW_COLUMNS}) SELECT ${RAW_COLUMNS} FROM journal_raw WHERE seq = ?`, [seq]);
-      sql.run(
-        `INSERT OR IGNORE INTO tag_names (name) SELECT DISTINCT t.value FROM journal_events je, json_each(je.tags) t
-         WHERE je.seq = ?`,
-        [seq],
-      );
-      sql.run(
-        `INSERT OR IGNORE INTO event_tags (tag_id, date_ms, event_id)
-         SELECT tn.id, je.date_ms, je.id FROM journal_events je JOIN json_each(je.tags) t
-         JOIN tag_names tn ON tn.name = t.value WHERE je.seq = ?`,
-        [seq],
-      );
+      this.postings.addWhere('id IN (SELECT id FROM journal_events WHERE seq = ?)', [seq]);
       const now = this.clock.now();
       const missing = sql.all<{ type: string; value: string }>(
         `SELECT DISTINCT j.value ->> 'type' AS type, j.value ->> 'value' AS value
@@ -827,12 +754,6 @@ export class Shard {
         [seq],
       );
       for (const ref of missing) this.indicatorId(ref, now);
-      sql.run(
-        `INSERT OR IGNORE INTO event_indicators (indicator_id, event_id)
-         SELECT i.id, je.id FROM journal_events je JOIN json_each(je.indicators) j
-         JOIN indicators i ON i.value = j.value ->> 'value' AND i.type = j.value ->> 'type' WHERE je.seq = ?`,
-        [seq],
-      );
       // Full text: a ghost left when this very image was taken already holds its words; any
       // other ghost of these ids holds other words and goes before the words are written.
       const kept = new Set(
@@ -872,26 +793,152 @@ export class Shard {
     });
   }
 
+  /**
+   * How conditions run. The posting condition (tags, attacker or indicator with equals/in) with
+   * the fewest events drives: its lists are walked in date order. Date ranges bound the walk.
+   * Every other condition is tested by SQL on the driven candidates, a batch at a time.
+   */
+  private plan(conditions: readonly Condition[]): Plan {
+    let driver: { keys: string[]; size: number; index: number } | undefined;
+    conditions.forEach((c, index) => {
+      if (c.op !== 'equals' && c.op !== 'in') return;
+      if (c.field !== 'tags' && c.field !== 'attacker' && c.field !== 'indicator') return;
+      const values = (Array.isArray(c.value) ? c.value : [c.value]) as string[];
+      const keys =
+        c.field === 'indicator'
+          ? values.flatMap((v) => this.indicatorTypes(v).map((t) => indicatorKey(t, v)))
+          : values.map((v) => postingKey(c.field === 'tags' ? 'tag' : 'attacker', v));
+      const size = keys.reduce((n, k) => n + this.postings.count(k), 0);
+      if (!driver || size < driver.size) driver = { keys, size, index };
+    });
+    const bounds: { loMs?: number; hiMs?: number } = {};
+    const rest: Condition[] = [];
+    conditions.forEach((c, index) => {
+      if (index === driver?.index) return;
+      if (c.kind === 'date' && c.field === 'date' && typeof c.value === 'number') {
+        const v = c.value;
+        const lo = { gt: v + 1, gte: v, equals: v }[c.op as 'gt'];
+        const hi = { lt: v - 1, lte: v, equals: v }[c.op as 'lt'];
+        if (lo !== undefined) bounds.loMs = Math.max(bounds.loMs ?? lo, lo);
+        if (hi !== undefined) bounds.hiMs = Math.min(bounds.hiMs ?? hi, hi);
+        if (lo !== undefined || hi !== undefined) return;
+      }
+      rest.push(c);
+    });
+    if (driver) return { keys: driver.keys, rest, bounds };
+    // Without a posting condition, the date order of every event drives, unless full text or a
+    // uuid picks the candidates better (SQL then starts from them).
+    const sqlFirst = rest.some(
+      (c) =>
+        (c.op === 'find' && (c.field === 'event' || c.field === 'indicator')) ||
+        (c.field === 'uuid' && (c.op === 'equals' || c.op === 'in')),
+    );
+    return { keys: sqlFirst ? undefined : [postingKey('all')], rest, bounds };
+  }
+
+  /** Types under which an indicator value is stored. */
+  private indicatorTypes(value: string): string[] {
+    return this.sql
+      .all<{ type: string }>('SELECT type FROM indicators WHERE value = ?', [value])
+      .map((r) => r.type);
+  }
+
+  /** The driven candidates of a plan, in walk order, as batches of ids that pass every other condition. */
+  private *driven(
+    plan: Plan & { keys: string[] },
+    walk: Walk,
+    firstBatch: number,
+  ): Generator<{ dateMs: number; id: number }[]> {
+    const it = walkRuns(
+      plan.keys.flatMap((k) => this.postings.runs(k)),
+      { ...walk, ...plan.bounds },
+    );
+    const compiled = plan.rest.length ? compileSearch(plan.rest) : undefined;
+    let batch = firstBatch;
+    for (;;) {
+      const candidates: { dateMs: number; id: number }[] = [];
+      for (
+        let next = it.next();
+        !next.done;
+        next = candidates.length < batch ? it.next() : { done: true, value: undefined }
+      ) {
+        candidates.push({ dateMs: next.value[0], id: next.value[1] });
+      }
+      if (candidates.length === 0) return;
+      if (!compiled) yield candidates;
+      else {
+        const passed = new Set(
+          this.sql
+            .all<{ id: number }>(
+              `SELECT e.id FROM events e WHERE e.id IN (SELECT value FROM json_each(?)) AND ${compiled.where.join(' AND ')}`,
+              [JSON.stringify(candidates.map((c) => c.id)), ...compiled.params],
+            )
+            .map((r) => r.id),
+        );
+        yield candidates.filter((c) => passed.has(c.id));
+      }
+      batch = Math.min(batch * 4, WALK_BATCH);
+    }
+  }
+
+  /** The page of a search ordered by date, through the postings; undefined when SQL serves it better. */
+  private walkPage(q: ShardQuery): { dateMs: number; id: number }[] | undefined {
+    if (q.orderBy !== 'date') return undefined;
+    const plan = this.plan(q.conditions);
+    if (!plan.keys) return undefined;
+    const out: { dateMs: number; id: number }[] = [];
+    if (q.limit <= 0) return out;
+    let skip = q.offset ?? 0;
+    const after = q.after ? { dateMs: Number(q.after.value), id: q.after.id } : undefined;
+    const first = Math.min(Math.max(64, 2 * (q.limit + skip)), WALK_BATCH);
+    for (const batch of this.driven({ ...plan, keys: plan.keys }, { order: q.order, after }, first)) {
+      for (const row of batch) {
+        if (skip > 0) skip--;
+        else if (out.push(row) >= q.limit) return out;
+      }
+    }
+    return out;
+  }
+
+  /** Ids of the events matching the conditions, at most `limit`. */
+  private matchingIds(conditions: readonly Condition[], limit: number): number[] {
+    const plan = this.plan(conditions);
+    if (!plan.keys) {
+      const compiled = compileSearch(conditions);
+      const where = compiled.where.length ? `WHERE ${compiled.where.join(' AND ')}` : '';
+      return this.sql
+        .all<{ id: number }>(`SELECT e.id FROM events e ${where} LIMIT ?`, [...compiled.params, limit])
+        .map((r) => r.id);
+    }
+    const ids: number[] = [];
+    for (const batch of this.driven({ ...plan, keys: plan.keys }, { order: 'desc' }, WALK_BATCH)) {
+      for (const row of batch) if (ids.push(row.id) >= limit) return ids;
+    }
+    return ids;
+  }
+
   /** Every event uuid matching the conditions (bulk delete by search). */
   matchingUuids(conditions: readonly Condition[], limit: number): string[] {
-    const compiled = compileSearch(conditions, 'date');
-    const where = compiled.where.length ? `WHERE ${compiled.where.join(' AND ')}` : '';
+    const ids = this.matchingIds(conditions, limit);
     return this.sql
-      .all<{ uuid: string }>(`SELECT e.uuid FROM ${compiled.from} ${where} LIMIT ?`, [
-        ...compiled.params,
-        limit,
+      .all<{ uuid: string }>('SELECT uuid FROM events WHERE id IN (SELECT value FROM json_each(?))', [
+        JSON.stringify(ids),
       ])
       .map((r) => r.uuid);
   }
 
   /** Sort keys of the matching rows, in order (cheap: used to merge pages across shards). */
   searchKeys(q: ShardQuery): RowKey[] {
+    const walked = this.walkPage(q);
+    if (walked) return walked.map((r) => ({ value: r.dateMs, id: r.id }));
     const { sql, params } = this.selectSql(q, 'keys');
     return this.sql.all<{ k: SortValue; id: number }>(sql, params).map((r) => ({ value: r.k, id: r.id }));
   }
 
   /** Matching events, in order. */
   search(q: ShardQuery): StoredEvent[] {
+    const walked = this.walkPage(q);
+    if (walked) return this.getByKeys(walked.map((r) => r.id));
     const { sql, params } = this.selectSql(q, 'rows');
     return this.sql.all<EventRow>(sql, params).map(toEvent);
   }
@@ -899,45 +946,88 @@ export class Shard {
   /** Number of events matching the conditions. */
   count(conditions: readonly Condition[]): number {
     if (conditions.length === 0) return this.eventCount;
-    const only = conditions.length === 1 ? conditions[0] : undefined;
-    if (only?.field === 'tags' && only.op === 'equals' && typeof only.value === 'string') {
-      return this.tagCount(only.value);
+    const plan = this.plan(conditions);
+    if (plan.keys && plan.rest.length === 0)
+      return this.postings.countWalk(plan.keys, { order: 'desc', ...plan.bounds });
+    if (plan.keys && plan.keys[0] !== postingKey('all')) {
+      let n = 0;
+      for (const batch of this.driven({ ...plan, keys: plan.keys }, { order: 'desc' }, WALK_BATCH))
+        n += batch.length;
+      return n;
     }
-    const compiled = compileSearch(conditions, 'date');
-    const from = compiled.driven && !compiled.needsEvents ? 'event_tags d' : compiled.from;
+    const compiled = compileSearch(conditions);
     const where = compiled.where.length ? `WHERE ${compiled.where.join(' AND ')}` : '';
-    return this.sql.one<{ n: number }>(`SELECT count(*) AS n FROM ${from} ${where}`, compiled.params)?.n ?? 0;
-  }
-
-  private tagCount(name: string): number {
-    const id = this.sql.one<{ id: number }>('SELECT id FROM tag_names WHERE name = ?', [name])?.id;
-    if (id === undefined) return 0;
-    let n = this.tagCounts.get(id);
-    if (n === undefined) {
-      n = this.sql.one<{ n: number }>('SELECT count(*) AS n FROM event_tags WHERE tag_id = ?', [id])?.n ?? 0;
-      this.tagCounts.set(id, n);
-    }
-    return n;
+    return (
+      this.sql.one<{ n: number }>(`SELECT count(*) AS n FROM events e ${where}`, compiled.params)?.n ?? 0
+    );
   }
 
   private selectSql(q: ShardQuery, what: 'keys' | 'rows'): { sql: string; params: unknown[] } {
-    const compiled = compileSearch(q.conditions, q.orderBy);
-    const pieces = orderPieces(compiled, q.orderBy, q.order);
+    const compiled = compileSearch(q.conditions);
+    const pieces = orderPieces(q.orderBy, q.order);
     const where = [...compiled.where];
     const params = [...compiled.params];
+    const plan = this.plan(q.conditions);
+    if (plan.keys && plan.keys[0] !== postingKey('all')) {
+      // Another order than date: the driving condition's events, sorted by SQL.
+      where.push('e.id IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(this.matchingIds(q.conditions, Number.MAX_SAFE_INTEGER)));
+    }
     if (q.after) {
       const keyset = keysetCondition(pieces, q.order, q.after, q.orderBy);
       where.push(keyset.sql);
       params.push(...keyset.params);
     }
     const select = what === 'keys' ? `${pieces.sortExpr} AS k, ${pieces.idExpr} AS id` : 'e.*';
-    const from = what === 'keys' && compiled.driven && !compiled.needsEvents ? 'event_tags d' : compiled.from;
     const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
     params.push(q.limit, q.offset ?? 0);
     return {
-      sql: `SELECT ${select} FROM ${from} ${whereSql} ORDER BY ${pieces.orderSql} LIMIT ? OFFSET ?`,
+      sql: `SELECT ${select} FROM events e ${whereSql} ORDER BY ${pieces.orderSql} LIMIT ? OFFSET ?`,
       params,
     };
+  }
+
+  /** Ids of the events listed under any of the keys, newest first (`limit` < 0: all). */
+  private listed(keys: readonly string[], limit: number): number[] {
+    const ids: number[] = [];
+    if (limit === 0) return ids;
+    for (const [, id] of walkRuns(
+      keys.flatMap((k) => this.postings.runs(k)),
+      { order: 'desc' },
+    ))
+      if (ids.push(id) === limit) break;
+    return ids;
+  }
+
+  /** Events carrying an indicator, newest first; `limit` < 0 means all. */
+  indicatorEvents(type: string, value: string, limit: number): { uuid: string; dateMs: number }[] {
+    const ids = this.listed([indicatorKey(type, value)], limit);
+    const rows = this.sql.all<{ id: number; uuid: string; date_ms: number }>(
+      'SELECT id, uuid, date_ms FROM events WHERE id IN (SELECT value FROM json_each(?))',
+      [JSON.stringify(ids)],
+    );
+    const byId = new Map(rows.map((r) => [r.id, { uuid: r.uuid, dateMs: r.date_ms }]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /** Ids of the events carrying any of these tags (a JSON array, for SQL). */
+  idsWithTags(tags: readonly string[]): string {
+    return JSON.stringify(
+      this.listed(
+        tags.map((t) => postingKey('tag', t)),
+        -1,
+      ),
+    );
+  }
+
+  /** Ids of the events carrying an indicator (a JSON array, for SQL). */
+  idsWithIndicator(type: string, value: string): string {
+    return JSON.stringify(this.listed([indicatorKey(type, value)], -1));
+  }
+
+  /** Every tag carried by an event of this shard, sorted. */
+  tagNames(): string[] {
+    return this.postings.values('tag');
   }
 
   /** Events by integer key (used after a merge of keys). */
