@@ -93,10 +93,14 @@ export function textTest(expr: string, op: Op, value: string, params: unknown[])
   }
 }
 
-/** FTS5 query text for `find`: every word, quoted, must occur. */
+/**
+ * FTS5 query text for `find`: every word, quoted, must occur. Words are runs of letters and
+ * digits, each one token of the unicode61 tokenizer (which splits at `_` too), so no quoted
+ * word is a phrase: the index keeps no positions (`detail=none`).
+ */
 export function ftsQuery(value: string): string {
   return value
-    .split(/[^\p{L}\p{N}_]+/u)
+    .split(/[^\p{L}\p{N}]+/u)
     .filter(Boolean)
     .map((w) => `"${w.replace(/"/g, '""')}"`)
     .join(' ');

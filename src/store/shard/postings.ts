@@ -122,6 +122,44 @@ class OpenList {
   }
 }
 
+/**
+ * The open lists, one map per field (the hot path looks values up without building key
+ * strings), read by key like one map.
+ */
+class OpenLists {
+  private readonly byField: Map<string, OpenList>[] = Object.values(FIELDS).map(() => new Map());
+
+  /** Lists one event under (field, value), once even when the event names the value twice. */
+  push(field: number, value: string, dateMs: number, id: number): void {
+    const map = this.byField[field] as Map<string, OpenList>;
+    let list = map.get(value);
+    if (!list) {
+      list = new OpenList();
+      map.set(value, list);
+    } else if (list.data[list.data.length - 1] === id) return;
+    list.add(dateMs, id);
+  }
+  get(key: string): OpenList | undefined {
+    const { field, value } = splitKey(key);
+    return this.byField[field]?.get(value);
+  }
+  delete(key: string): void {
+    const { field, value } = splitKey(key);
+    this.byField[field]?.delete(value);
+  }
+  *entries(): Generator<[string, OpenList]> {
+    for (let field = 0; field < this.byField.length; field++)
+      for (const [value, list] of this.byField[field] as Map<string, OpenList>)
+        yield [`${field}\u0001${value}`, list];
+  }
+  keys(): string[] {
+    return [...this.entries()].map(([key]) => key);
+  }
+  values(): OpenList[] {
+    return this.byField.flatMap((m) => [...m.values()]);
+  }
+}
+
 /** One sorted list to read: a sealed block's (whose overlaid ids are skipped) or an open one. */
 export interface Run {
   pairs: Float64Array;
@@ -293,7 +331,7 @@ const CACHE_BYTES = 96 * 1024 * 1024;
 export class Postings {
   private blocks: Block[] = [];
   private sealedHi = Number.NEGATIVE_INFINITY;
-  private open = new Map<string, OpenList>();
+  private open = new OpenLists();
   private openCount = 0;
   private overlay = new Set<number>();
   /** Bumped whenever a sealed list or the overlay changes (cache validity). */
@@ -312,7 +350,7 @@ export class Postings {
     this.blocks = this.sql.all<Block>('SELECT block, lo, hi FROM postings_blocks ORDER BY block');
     this.sealedHi = this.blocks.length ? Math.max(...this.blocks.map((b) => b.hi)) : Number.NEGATIVE_INFINITY;
     this.overlay = new Set(this.sql.all<{ id: number }>('SELECT id FROM postings_overlay').map((r) => r.id));
-    this.open = new Map();
+    this.open = new OpenLists();
     this.openCount = 0;
     this.forget();
     const above = this.blocks.length ? this.sealedHi : -1;
@@ -336,14 +374,12 @@ export class Postings {
   }
 
   private list(e: PostingEvent, openRange: boolean): void {
-    for (const key of keysOf(e)) {
-      let list = this.open.get(key);
-      if (!list) {
-        list = new OpenList();
-        this.open.set(key, list);
-      }
-      list.add(e.dateMs, e.id);
-    }
+    const { dateMs, id } = e;
+    const open = this.open;
+    open.push(0, '', dateMs, id);
+    open.push(2, e.attacker, dateMs, id);
+    for (const t of e.tags) open.push(1, t, dateMs, id);
+    for (const i of e.indicators) open.push(3, `${i.type}\u0000${i.value}`, dateMs, id);
     if (openRange) this.openCount++;
   }
 
@@ -484,7 +520,7 @@ export class Postings {
     this.sql.run('DELETE FROM postings_overlay WHERE id BETWEEN ? AND ?', [b.lo, b.hi]);
     // Their current entries are in the block now.
     const inBlock = new Set(freed);
-    for (const [key, list] of this.open) {
+    for (const [key, list] of this.open.entries()) {
       list.filter((id) => !inBlock.has(id));
       if (list.count === 0) this.open.delete(key);
     }
