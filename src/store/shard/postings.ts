@@ -123,40 +123,60 @@ class OpenList {
 }
 
 /**
- * The open lists, one map per field (the hot path looks values up without building key
- * strings), read by key like one map.
+ * The open lists, one map per field and indicators by type then value: the hot path looks up
+ * the event's own strings, whose hashes V8 computes once, instead of building key strings.
+ * Read by key like one map.
  */
 class OpenLists {
-  private readonly byField: Map<string, OpenList>[] = Object.values(FIELDS).map(() => new Map());
+  private readonly byField: Map<string, OpenList>[] = [new Map(), new Map(), new Map()];
+  private readonly indicators = new Map<string, Map<string, OpenList>>();
 
   /** Lists one event under (field, value), once even when the event names the value twice. */
-  push(field: number, value: string, dateMs: number, id: number): void {
-    const map = this.byField[field] as Map<string, OpenList>;
-    let list = map.get(value);
+  push(map: Map<string, OpenList>, value: string, dateMs: number, id: number): void {
+    const list = map.get(value);
     if (!list) {
-      list = new OpenList();
-      map.set(value, list);
-    } else if (list.data[list.data.length - 1] === id) return;
-    list.add(dateMs, id);
+      const created = new OpenList();
+      created.add(dateMs, id);
+      map.set(value, created);
+    } else if (list.data[list.data.length - 1] !== id) list.add(dateMs, id);
+  }
+  field(field: 0 | 1 | 2): Map<string, OpenList> {
+    return this.byField[field] as Map<string, OpenList>;
+  }
+  indicatorType(type: string): Map<string, OpenList> {
+    let map = this.indicators.get(type);
+    if (!map) {
+      map = new Map();
+      this.indicators.set(type, map);
+    }
+    return map;
+  }
+  private locate(key: string): { map: Map<string, OpenList> | undefined; value: string } {
+    const { field, value } = splitKey(key);
+    if (field !== FIELDS.indicator) return { map: this.byField[field], value };
+    const cut = value.indexOf('\u0000');
+    return { map: this.indicators.get(value.slice(0, cut)), value: value.slice(cut + 1) };
   }
   get(key: string): OpenList | undefined {
-    const { field, value } = splitKey(key);
-    return this.byField[field]?.get(value);
+    const { map, value } = this.locate(key);
+    return map?.get(value);
   }
   delete(key: string): void {
-    const { field, value } = splitKey(key);
-    this.byField[field]?.delete(value);
+    const { map, value } = this.locate(key);
+    map?.delete(value);
   }
   *entries(): Generator<[string, OpenList]> {
     for (let field = 0; field < this.byField.length; field++)
       for (const [value, list] of this.byField[field] as Map<string, OpenList>)
         yield [`${field}\u0001${value}`, list];
+    for (const [type, map] of this.indicators)
+      for (const [value, list] of map) yield [indicatorKey(type, value), list];
   }
   keys(): string[] {
     return [...this.entries()].map(([key]) => key);
   }
   values(): OpenList[] {
-    return this.byField.flatMap((m) => [...m.values()]);
+    return [...this.entries()].map(([, list]) => list);
   }
 }
 
@@ -376,10 +396,11 @@ export class Postings {
   private list(e: PostingEvent, openRange: boolean): void {
     const { dateMs, id } = e;
     const open = this.open;
-    open.push(0, '', dateMs, id);
-    open.push(2, e.attacker, dateMs, id);
-    for (const t of e.tags) open.push(1, t, dateMs, id);
-    for (const i of e.indicators) open.push(3, `${i.type}\u0000${i.value}`, dateMs, id);
+    open.push(open.field(0), '', dateMs, id);
+    open.push(open.field(2), e.attacker, dateMs, id);
+    const tags = open.field(1);
+    for (const t of e.tags) open.push(tags, t, dateMs, id);
+    for (const i of e.indicators) open.push(open.indicatorType(i.type), i.value, dateMs, id);
     if (openRange) this.openCount++;
   }
 

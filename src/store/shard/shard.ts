@@ -147,7 +147,9 @@ const RAW_COLUMNS = 'event_id, raw_id, source, tlp, data, created_ms, updated_ms
  * links, full text. Pure and synchronous: the same class runs inside a Durable Object.
  */
 export class Shard {
-  private readonly indicatorIds = new Map<string, number>();
+  /** Indicators known to have their row, by type (see ensureIndicator). */
+  private readonly knownIndicators = new Map<string, Set<string>>();
+  private knownCount = 0;
   private eventCount: number;
   /**
    * Highest event id whose full-text entry outlived its event (a ghost, see removeIds); only
@@ -186,7 +188,7 @@ export class Shard {
     try {
       return this.sql.transaction(fn);
     } catch (err) {
-      this.indicatorIds.clear();
+      this.knownIndicators.clear();
       this.postings.load();
       throw err;
     }
@@ -250,37 +252,43 @@ export class Shard {
       e.raw.createdMs,
       e.raw.updatedMs,
     ]);
-    for (const ref of e.indicators) this.indicatorId(ref, e.createdMs);
+    for (const ref of e.indicators) this.ensureIndicator(ref, e.createdMs);
     if (e.id <= this.maxGhost && sql.run('DELETE FROM fts_ghosts WHERE id = ?', [e.id]).changes > 0)
       sql.run('DELETE FROM events_fts WHERE rowid = ?', [e.id]);
     sql.run(INSERT_FTS, [e.id, e.event, e.insight ?? '', ftsIndicatorText(e)]);
   }
 
-  private indicatorId(ref: IndicatorRef, now: number): number {
-    const key = `${ref.type}\u0000${ref.value}`;
-    let id = this.indicatorIds.get(key);
-    if (id === undefined) {
-      id =
-        this.sql.one<{ id: number }>('SELECT id FROM indicators WHERE value = ? AND type = ?', [
-          ref.value,
+  /**
+   * Makes sure the indicator has its row. Known ones are remembered by type, then by the
+   * event's own value string (no key string is built: its hash is computed once).
+   */
+  private ensureIndicator(ref: IndicatorRef, now: number): void {
+    let values = this.knownIndicators.get(ref.type);
+    if (values?.has(ref.value)) return;
+    const found = this.sql.one('SELECT 1 FROM indicators WHERE value = ? AND type = ?', [ref.value, ref.type]);
+    if (!found)
+      this.sql.run(
+        'INSERT INTO indicators (uuid, type, value, created_ms, updated_ms, is_primary) VALUES (?, ?, ?, ?, ?, ?)',
+        [
+          indicatorUuid(this.datasetId, ref.type, ref.value),
           ref.type,
-        ])?.id ??
-        this.sql.run(
-          'INSERT INTO indicators (uuid, type, value, created_ms, updated_ms, is_primary) VALUES (?, ?, ?, ?, ?, ?)',
-          [
-            indicatorUuid(this.datasetId, ref.type, ref.value),
-            ref.type,
-            ref.value,
-            ref.firstSeenMs ?? now,
-            now,
-            ref.firstSeenMs === undefined ? 1 : 0,
-          ],
-        ).lastRowId;
-      if (this.indicatorIds.size >= CACHE_LIMIT) this.indicatorIds.clear();
-      this.indicatorIds.set(key, id);
+          ref.value,
+          ref.firstSeenMs ?? now,
+          now,
+          ref.firstSeenMs === undefined ? 1 : 0,
+        ],
+      );
+    if (++this.knownCount > CACHE_LIMIT) {
+      this.knownIndicators.clear();
+      this.knownCount = 1;
     }
-    return id;
+    if (!values) {
+      values = new Set();
+      this.knownIndicators.set(ref.type, values);
+    }
+    values.add(ref.value);
   }
+
 
   /**
    * Deletes the indicators among `refs` that no event carries any more, as removing events
@@ -290,7 +298,7 @@ export class Shard {
     for (const ref of refs) {
       if (this.postings.count(indicatorKey(ref.type, ref.value)) > 0) continue;
       this.sql.run('DELETE FROM indicators WHERE value = ? AND type = ?', [ref.value, ref.type]);
-      this.indicatorIds.delete(`${ref.type}\u0000${ref.value}`);
+      this.knownIndicators.get(ref.type)?.delete(ref.value);
     }
   }
 
@@ -369,7 +377,7 @@ export class Shard {
       if (relisted) {
         this.postings.remove([before.id], keysOf(before));
         this.postings.add([after]);
-        for (const ref of after.indicators) this.indicatorId(ref, now);
+        for (const ref of after.indicators) this.ensureIndicator(ref, now);
         this.dropUnlinkedIndicators(before.indicators);
       }
       this.sql.run('DELETE FROM events_fts WHERE rowid = ?', [before.id]);
@@ -595,7 +603,7 @@ export class Shard {
     if (hi > this.maxGhost) this.maxGhost = hi;
     for (const id of ids) this.columns.remove(id);
     this.eventCount -= changes;
-    this.indicatorIds.clear();
+    this.knownIndicators.clear();
     return changes;
   }
 
@@ -704,7 +712,7 @@ export class Shard {
       rewritten = true;
       throw err;
     } finally {
-      this.indicatorIds.clear();
+      this.knownIndicators.clear();
       // Removals kept the column copy in step; re-inserted images did not.
       if (rewritten) this.columns.invalidate();
       this.eventCount = this.sql.one<{ n: number }>('SELECT count(*) AS n FROM events')?.n ?? 0;
@@ -753,7 +761,7 @@ export class Shard {
            AND NOT EXISTS (SELECT 1 FROM indicators i WHERE i.value = j.value ->> 'value' AND i.type = j.value ->> 'type')`,
         [seq],
       );
-      for (const ref of missing) this.indicatorId(ref, now);
+      for (const ref of missing) this.ensureIndicator(ref, now);
       // Full text: a ghost left when this very image was taken already holds its words; any
       // other ghost of these ids holds other words and goes before the words are written.
       const kept = new Set(
