@@ -33,7 +33,9 @@ describe('shard maintenance', () => {
 
     // Inside the window nothing is pruned; ghosts go a batch at a time.
     const first = await maintainShards(deps, { ghostsPerShard: 2 });
-    expect(first).toEqual({ shards: 1, journalEntriesPruned: 0, ghostsCleared: 2 });
+    // Blocks of 4 in tests: the deletes overlaid 3 of the first block's 4 events.
+    expect(first).toEqual({ shards: 1, journalEntriesPruned: 0, ghostsCleared: 2, blocksRebuilt: 1 });
+    expect(count('postings_overlay')).toBe(0);
     const second = await maintainShards(deps, { ghostsPerShard: 2 });
     expect(second.ghostsCleared).toBe(1);
     expect(count('fts_ghosts')).toBe(0);

@@ -48,6 +48,7 @@ const WRITES = new Set([
   'revertTo',
   'pruneJournal',
   'clearGhosts',
+  'compactPostings',
   'removeMany',
 ]);
 /** Files written since the last idle hand-over. */

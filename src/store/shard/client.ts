@@ -53,6 +53,8 @@ export interface ShardClient {
   pruneJournal(at: ShardAddress, beforeMs: number): Promise<number>;
   /** Deletes the full-text entries left by up to `limit` removed events; answers how many. */
   clearGhosts(at: ShardAddress, limit: number): Promise<number>;
+  /** Rebuilds the posting blocks whose overlaid share reaches `share`; answers how many. */
+  compactPostings(at: ShardAddress, share: number): Promise<number>;
   /** Deletes a shard's storage for good (a purged dataset). */
   drop(at: ShardAddress): Promise<void>;
   /** Removes events (and what hangs off them); answers them as storable events. */
@@ -193,6 +195,9 @@ export class LocalShardClient implements ShardClient {
 
   async clearGhosts(at: ShardAddress, limit: number): Promise<number> {
     return this.open(at).clearGhosts(limit);
+  }
+  async compactPostings(at: ShardAddress, share: number): Promise<number> {
+    return this.open(at).compactPostings(share);
   }
   async removeMany(at: ShardAddress, uuids: readonly string[]): Promise<NewEvent[]> {
     return this.open(at).removeMany(uuids);

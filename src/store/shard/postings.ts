@@ -500,8 +500,9 @@ export class Postings {
    * (all blocks with any overlaid id when share is 0), so the overlay stays small after big
    * removals (a revert) or many edits. Inside a transaction.
    */
-  compact(share: number): void {
-    if (this.overlay.size === 0) return;
+  compact(share: number): number {
+    if (this.overlay.size === 0) return 0;
+    let rebuilt = 0;
     const counts = this.sql.all<{ block: number; count: number }>(
       'SELECT block, count FROM postings_blocks ORDER BY block',
     );
@@ -511,7 +512,9 @@ export class Postings {
       for (const id of this.overlay) if (id >= b.lo && id <= b.hi) hits++;
       if (hits === 0 || hits < share * (sizes.get(b.block) ?? 0)) continue;
       this.rebuild(b);
+      rebuilt++;
     }
+    return rebuilt;
   }
 
   private rebuild(b: Block): void {

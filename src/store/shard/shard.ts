@@ -265,7 +265,10 @@ export class Shard {
   private ensureIndicator(ref: IndicatorRef, now: number): void {
     let values = this.knownIndicators.get(ref.type);
     if (values?.has(ref.value)) return;
-    const found = this.sql.one('SELECT 1 FROM indicators WHERE value = ? AND type = ?', [ref.value, ref.type]);
+    const found = this.sql.one('SELECT 1 FROM indicators WHERE value = ? AND type = ?', [
+      ref.value,
+      ref.type,
+    ]);
     if (!found)
       this.sql.run(
         'INSERT INTO indicators (uuid, type, value, created_ms, updated_ms, is_primary) VALUES (?, ?, ?, ?, ?, ?)',
@@ -288,7 +291,6 @@ export class Shard {
     }
     values.add(ref.value);
   }
-
 
   /**
    * Deletes the indicators among `refs` that no event carries any more, as removing events
@@ -623,6 +625,11 @@ export class Shard {
         ]);
       return ids.length;
     });
+  }
+
+  /** Rebuilds the posting blocks whose overlaid share reaches `share`; answers how many. */
+  compactPostings(share: number): number {
+    return this.write(() => this.postings.compact(share));
   }
 
   /**
