@@ -466,8 +466,8 @@ export class Postings {
       ids.length,
     ]);
     let sealed = 0;
-    for (const key of [...this.open.keys()].sort()) {
-      const list = this.open.get(key) as OpenList;
+    // Keys in order: the blobs go into the postings index as one sorted run.
+    for (const [key, list] of [...this.open.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       const pairs: number[] = [];
       for (let k = 0; k < list.data.length; k += 2) {
         if (inBlock(list.data[k + 1] as number))
