@@ -26,9 +26,12 @@ export function eventKey(uuid: string): number | undefined {
   return ms * SEQ_BITS + (randA >> 2);
 }
 
+/** Two lower-case hex digits for each byte value. */
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 function hex(bytes: Uint8Array): string {
   let out = '';
-  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes.length; i++) out += HEX_BYTE[bytes[i] as number];
   return out;
 }
 
@@ -53,37 +56,47 @@ export class RandomIds implements IdGenerator {
       this.seq = Math.floor(Math.random() * 256);
     }
     this.lastMs = ms;
-    const rand = this.randomBytes(8);
+    // Straight from the random pool: no views, and each byte's hex comes from the table.
+    const at = this.draw(8);
+    const p = this.pool;
+    const r0 = p[at] as number;
     const msHex = ms.toString(16).padStart(12, '0');
-    const randA = ((this.seq << 2) | ((rand[0] ?? 0) & 3)).toString(16).padStart(3, '0');
-    const variant = (((rand[1] ?? 0) & 0x3f) | 0x80).toString(16).padStart(2, '0');
-    const tail = hex(rand.subarray(2, 8));
-    const r2 = ((rand[0] ?? 0) >> 2).toString(16).padStart(2, '0');
-    return `${msHex.slice(0, 8)}-${msHex.slice(8)}-7${randA}-${variant}${r2}-${tail}`;
+    const randA = ((this.seq << 2) | (r0 & 3)).toString(16).padStart(3, '0');
+    const variant = HEX_BYTE[((p[at + 1] as number) & 0x3f) | 0x80];
+    let tail = '';
+    for (let i = 2; i < 8; i++) tail += HEX_BYTE[p[at + i] as number];
+    return `${msHex.slice(0, 8)}-${msHex.slice(8)}-7${randA}-${variant}${HEX_BYTE[r0 >> 2]}-${tail}`;
   }
 
   uuid(): string {
     // RFC 4122 version 4 from the pooled random bytes (crypto.randomUUID costs a call into the OS each time).
-    const b = this.randomBytes(16);
-    b[6] = ((b[6] ?? 0) & 0x0f) | 0x40;
-    b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
-    const h = hex(b);
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    const at = this.draw(16);
+    const p = this.pool;
+    let out = '';
+    for (let i = 0; i < 16; i++) {
+      if (i === 4 || i === 6 || i === 8 || i === 10) out += '-';
+      const b = p[at + i] as number;
+      out += HEX_BYTE[i === 6 ? (b & 0x0f) | 0x40 : i === 8 ? (b & 0x3f) | 0x80 : b];
+    }
+    return out;
   }
 
   private pool = new Uint8Array(0);
   private poolAt = 0;
 
-  /** Cryptographically random bytes, drawn from a pool refilled 4 KiB at a time. */
-  private randomBytes(n: number): Uint8Array {
+  /**
+   * Reserves `n` cryptographically random bytes of the pool, refilled 4 KiB at a time; answers
+   * where they start in `this.pool`.
+   */
+  private draw(n: number): number {
     if (this.poolAt + n > this.pool.length) {
       this.pool = new Uint8Array(4096);
       crypto.getRandomValues(this.pool);
       this.poolAt = 0;
     }
-    const out = this.pool.subarray(this.poolAt, this.poolAt + n);
+    const at = this.poolAt;
     this.poolAt += n;
-    return out;
+    return at;
   }
 
   secret(bytes: number): string {
