@@ -25,6 +25,12 @@ const TYPE_ALIASES: Readonly<Record<string, string>> = {
 
 const HEX = /^[0-9a-f]+$/;
 const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
+const PUNYCODE = /^xn--[a-z0-9-]+$/;
+const MD5_LENGTH = [32];
+const SHA1_LENGTH = [40];
+const SHA256_LENGTH = [64];
+const SHA512_LENGTH = [128];
+const ANY_HASH_LENGTH = [32, 40, 64, 128];
 
 function ipv4(value: string): string | undefined {
   const parts = value.split('.');
@@ -106,12 +112,32 @@ function domain(value: string): string | undefined {
   if (v.length === 0 || v.length > 253) return undefined;
   const labels = v.split('.');
   if (labels.length < 2 && v !== 'localhost') return undefined;
-  return labels.every((l) => LABEL.test(l) || /^xn--[a-z0-9-]+$/.test(l)) ? v : undefined;
+  for (const l of labels) if (!LABEL.test(l) && !PUNYCODE.test(l)) return undefined;
+  return v;
 }
 
 function hash(value: string, lengths: readonly number[]): string | undefined {
   const v = value.toLowerCase();
   return HEX.test(v) && lengths.includes(v.length) ? v : undefined;
+}
+
+/** Why a value does not fit its type. A plain function, not a closure: this runs once per indicator. */
+function notA(rawType: string, rawValue: string, what: string): NormalizedIndicator {
+  return {
+    ok: false,
+    error: `${JSON.stringify(rawValue)} is not ${what} (indicatorType ${JSON.stringify(rawType)})`,
+  };
+}
+
+/** The canonical value when there is one, otherwise why not. */
+function checked(
+  type: string,
+  v: string | undefined,
+  rawType: string,
+  rawValue: string,
+  what: string,
+): NormalizedIndicator {
+  return v === undefined ? notA(rawType, rawValue, what) : { ok: true, type, value: v };
 }
 
 /** A validated indicator, or the reason it is not one. */
@@ -123,48 +149,62 @@ export function normalizeIndicator(rawType: string, rawValue: string): Normalize
   const type = TYPE_ALIASES[lowered] ?? lowered;
   const value = rawValue.trim();
   if (!value) return { ok: false, error: 'indicator value is empty' };
-  const bad = (what: string): NormalizedIndicator => ({
-    ok: false,
-    error: `${JSON.stringify(rawValue)} is not ${what} (indicatorType ${JSON.stringify(rawType)})`,
-  });
-  const good = (v: string | undefined, what: string, t = type): NormalizedIndicator =>
-    v === undefined ? bad(what) : { ok: true, type: t, value: v };
   switch (type) {
     case 'ip': {
       const v4 = ipv4(value);
-      return v4 ? { ok: true, type, value: v4 } : good(ipv6(value), 'an IPv4 or IPv6 address');
+      return v4
+        ? { ok: true, type, value: v4 }
+        : checked(type, ipv6(value), rawType, rawValue, 'an IPv4 or IPv6 address');
     }
     case 'ipv4':
-      return good(ipv4(value), 'an IPv4 address');
+      return checked(type, ipv4(value), rawType, rawValue, 'an IPv4 address');
     case 'ipv6':
-      return good(ipv6(value), 'an IPv6 address');
+      return checked(type, ipv6(value), rawType, rawValue, 'an IPv6 address');
     case 'cidr': {
       const [addr, prefix, ...extra] = value.split('/');
       if (extra.length || addr === undefined || prefix === undefined || !/^\d{1,3}$/.test(prefix)) {
-        return bad('a CIDR block');
+        return notA(rawType, rawValue, 'a CIDR block');
       }
       const v4 = ipv4(addr);
       if (v4 && Number(prefix) <= 32) return { ok: true, type, value: `${v4}/${Number(prefix)}` };
       const v6 = ipv6(addr);
       if (v6 && Number(prefix) <= 128) return { ok: true, type, value: `${v6}/${Number(prefix)}` };
-      return bad('a CIDR block');
+      return notA(rawType, rawValue, 'a CIDR block');
     }
     case 'domain':
-      return good(domain(value), 'a domain name');
+      return checked(type, domain(value), rawType, rawValue, 'a domain name');
     case 'md5':
-      return good(hash(value, [32]), 'an MD5 hash (32 hex characters)');
+      return checked(type, hash(value, MD5_LENGTH), rawType, rawValue, 'an MD5 hash (32 hex characters)');
     case 'sha1':
-      return good(hash(value, [40]), 'a SHA-1 hash (40 hex characters)');
+      return checked(type, hash(value, SHA1_LENGTH), rawType, rawValue, 'a SHA-1 hash (40 hex characters)');
     case 'sha256':
-      return good(hash(value, [64]), 'a SHA-256 hash (64 hex characters)');
+      return checked(
+        type,
+        hash(value, SHA256_LENGTH),
+        rawType,
+        rawValue,
+        'a SHA-256 hash (64 hex characters)',
+      );
     case 'sha512':
-      return good(hash(value, [128]), 'a SHA-512 hash (128 hex characters)');
+      return checked(
+        type,
+        hash(value, SHA512_LENGTH),
+        rawType,
+        rawValue,
+        'a SHA-512 hash (128 hex characters)',
+      );
     case 'ja3':
     case 'ja3s':
-      return good(hash(value, [32]), `a ${type.toUpperCase()} fingerprint (32 hex characters)`);
+      return checked(
+        type,
+        hash(value, MD5_LENGTH),
+        rawType,
+        rawValue,
+        `a ${type.toUpperCase()} fingerprint (32 hex characters)`,
+      );
     case 'hash': {
-      const v = hash(value, [32, 40, 64, 128]);
-      if (v === undefined) return bad('an MD5, SHA-1, SHA-256 or SHA-512 hash');
+      const v = hash(value, ANY_HASH_LENGTH);
+      if (v === undefined) return notA(rawType, rawValue, 'an MD5, SHA-1, SHA-256 or SHA-512 hash');
       const specific = { 32: 'md5', 40: 'sha1', 64: 'sha256', 128: 'sha512' }[v.length as 32] ?? 'hash';
       return { ok: true, type: specific, value: v };
     }
@@ -173,10 +213,10 @@ export function normalizeIndicator(rawType: string, rawValue: string): Normalize
       const d = at > 0 ? domain(value.slice(at + 1)) : undefined;
       return d && !/\s/.test(value.slice(0, at))
         ? { ok: true, type, value: `${value.slice(0, at)}@${d}` }
-        : bad('an email address');
+        : notA(rawType, rawValue, 'an email address');
     }
     case 'url': {
-      if (/\s/.test(value)) return bad('a URL');
+      if (/\s/.test(value)) return notA(rawType, rawValue, 'a URL');
       const m = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]+)(.*)$/i.exec(value);
       if (m)
         return {
@@ -188,15 +228,15 @@ export function normalizeIndicator(rawType: string, rawValue: string): Normalize
       const host = slash < 0 ? value : value.slice(0, slash);
       return /^[^\s/]+\.[^\s/]+$/.test(host)
         ? { ok: true, type, value: host.toLowerCase() + (slash < 0 ? '' : value.slice(slash)) }
-        : bad('a URL');
+        : notA(rawType, rawValue, 'a URL');
     }
     case 'url-path':
       return value.startsWith('/') && !/\s/.test(value)
         ? { ok: true, type, value }
-        : bad('a URL path starting with /');
+        : notA(rawType, rawValue, 'a URL path starting with /');
     case 'asn': {
       const m = /^(?:as)?(\d{1,10})$/i.exec(value);
-      return m ? { ok: true, type, value: `AS${Number(m[1])}` } : bad('an AS number');
+      return m ? { ok: true, type, value: `AS${Number(m[1])}` } : notA(rawType, rawValue, 'an AS number');
     }
     default:
       if (!/^[a-z0-9][a-z0-9._+-]{0,63}$/.test(type)) {
