@@ -24,25 +24,37 @@ const TYPE_ALIASES: Readonly<Record<string, string>> = {
 };
 
 const HEX = /^[0-9a-f]+$/;
-const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
-const PUNYCODE = /^xn--[a-z0-9-]+$/;
 const MD5_LENGTH = [32];
 const SHA1_LENGTH = [40];
 const SHA256_LENGTH = [64];
 const SHA512_LENGTH = [128];
 const ANY_HASH_LENGTH = [32, 40, 64, 128];
 
+/**
+ * Four dot-separated groups of 1-3 ASCII digits, each at most 255, written without leading
+ * zeros. Read character by character: the text itself is the answer unless a group had a
+ * leading zero.
+ */
 function ipv4(value: string): string | undefined {
-  const parts = value.split('.');
-  if (parts.length !== 4) return undefined;
-  const out: number[] = [];
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    out.push(n);
+  let groups = 0;
+  let digits = 0;
+  let n = 0;
+  let padded = false;
+  for (let i = 0; i <= value.length; i++) {
+    const c = i < value.length ? value.charCodeAt(i) : 46; // a final '.' closes the last group
+    if (c === 46) {
+      if (digits === 0 || n > 255 || ++groups > 4) return undefined;
+      digits = 0;
+      n = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 3) return undefined;
+      if (digits === 1 && n === 0) padded = true;
+      digits++;
+      n = n * 10 + (c - 48);
+    } else return undefined;
   }
-  return out.join('.');
+  if (groups !== 4) return undefined;
+  return padded ? value.split('.').map(Number).join('.') : value;
 }
 
 function ipv6(value: string): string | undefined {
@@ -107,12 +119,37 @@ function ipv6(value: string): string | undefined {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
+/**
+ * One label of a domain, `v` from `from` to `to`: 1-63 of a-z 0-9 _ - not starting or ending
+ * with -, or a punycode label (xn-- then a-z 0-9 -, any length).
+ */
+function isLabel(v: string, from: number, to: number): boolean {
+  let underscore = false;
+  for (let i = from; i < to; i++) {
+    const c = v.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45) continue;
+    if (c !== 95) return false;
+    underscore = true;
+  }
+  const n = to - from;
+  if (n >= 1 && n <= 63 && v.charCodeAt(from) !== 45 && v.charCodeAt(to - 1) !== 45) return true;
+  return !underscore && n >= 5 && v.startsWith('xn--', from);
+}
+
+/** Lower-cased, without one trailing dot: at least two labels (or localhost), 253 characters at most. */
 function domain(value: string): string | undefined {
-  const v = value.toLowerCase().replace(/\.$/, '');
+  const lowered = value.toLowerCase();
+  const v = lowered.charCodeAt(lowered.length - 1) === 46 ? lowered.slice(0, -1) : lowered;
   if (v.length === 0 || v.length > 253) return undefined;
-  const labels = v.split('.');
-  if (labels.length < 2 && v !== 'localhost') return undefined;
-  for (const l of labels) if (!LABEL.test(l) && !PUNYCODE.test(l)) return undefined;
+  let labels = 0;
+  let start = 0;
+  for (let i = 0; i <= v.length; i++) {
+    if (i < v.length && v.charCodeAt(i) !== 46) continue;
+    if (!isLabel(v, start, i)) return undefined;
+    labels++;
+    start = i + 1;
+  }
+  if (labels < 2 && v !== 'localhost') return undefined;
   return v;
 }
 
