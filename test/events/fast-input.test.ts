@@ -165,6 +165,45 @@ describe('isEventInput', () => {
     expect(accepted).toBeLessThan(NUM_RUNS * 0.9);
   });
 
+  it('knows every field of the schema (a new field needs a check in isEventInput and here)', () => {
+    expect(Object.keys(EventInputSchema.shape).sort()).toEqual(
+      [
+        'accountId',
+        'attacker',
+        'attackerCountry',
+        'category',
+        'datasetId',
+        'date',
+        'event',
+        'indicator',
+        'indicatorType',
+        'indicators',
+        'insight',
+        'killChain',
+        'mitreAttack',
+        'mitreCapec',
+        'raw',
+        'releasabilityId',
+        'source',
+        'tags',
+        'targetCountry',
+        'targetIndustry',
+        'tlp',
+      ].sort(),
+    );
+    expect(Object.keys(EventInputSchema.shape.raw.shape).sort()).toEqual(['data', 'source', 'tlp']);
+    expect(Object.keys(EventInputSchema.shape.source.unwrap().shape).sort()).toEqual([
+      'resourceId',
+      'resourceType',
+      'system',
+      'title',
+    ]);
+    expect(Object.keys(EventInputSchema.shape.indicators.unwrap().element.shape).sort()).toEqual([
+      'indicatorType',
+      'value',
+    ]);
+  });
+
   it('leaves an own __proto__ key in raw.data to zod, which drops it', () => {
     const value = JSON.parse(
       '{"category":"c","date":"2024-01-01","event":"e","tlp":"amber","raw":{"data":{"__proto__":{"a":1},"b":2}}}',
