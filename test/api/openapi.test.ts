@@ -11,7 +11,7 @@ interface Operation {
 interface Document {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
-  components: { securitySchemes?: Record<string, unknown> };
+  components: { securitySchemes?: Record<string, unknown>; schemas?: Record<string, unknown> };
 }
 
 async function openapi(): Promise<Document> {
@@ -57,6 +57,20 @@ describe('GET /openapi.json', () => {
       for (const status of ['400', '401', '403']) expect(Object.keys(op?.responses ?? {})).toContain(status);
     }
     expect(doc.components.securitySchemes?.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('describes the bulk items with the EventCreate schema, though the route takes any item', async () => {
+    const doc = await openapi();
+    const schemas = doc.components.schemas ?? {};
+    expect(schemas.EventCreate).toMatchObject({
+      type: 'object',
+      required: expect.arrayContaining(['event']),
+    });
+    expect(schemas.BulkCreateBody).toMatchObject({
+      properties: {
+        data: { type: 'array', minItems: 1, items: { $ref: '#/components/schemas/EventCreate' } },
+      },
+    });
   });
 
   it('names the status each operation answers', async () => {

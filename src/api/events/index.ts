@@ -43,10 +43,16 @@ const BulkBody = z
       .boolean()
       .optional()
       .openapi({ description: 'Answer eventIndex, uuid and shardId per event' }),
+    // Any items here: bulkCreateEvents validates each one on its own (invalid ones become
+    // errors[], not a 400), so the route must not run the item schema over the list first.
+    // The document still names the item schema.
     data: z
       .array(z.unknown())
       .min(1)
-      .openapi({ description: 'Events, each shaped like the EventCreate body; validated one by one' }),
+      .openapi({
+        description: 'Events, each shaped like the EventCreate body; validated one by one',
+        items: { $ref: '#/components/schemas/EventCreate' },
+      }),
   })
   .openapi('BulkCreateBody');
 

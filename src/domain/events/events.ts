@@ -8,8 +8,15 @@ import { defaultDataset, getLiveDataset } from '../datasets/datasets.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import { eventKey } from '../ids.ts';
 import { guessIndicatorType, indicatorUuid, normalizeIndicator } from '../indicators/normalize.ts';
-import { type EventEdit, type EventInput, EventInputSchema, formatIssues, type RawEdit } from './input.ts';
-import type { EventPatch, IndicatorRef, NewEvent, RawPayload, StoredEvent } from './model.ts';
+import {
+  type EventEdit,
+  type EventInput,
+  EventInputSchema,
+  formatIssues,
+  isEventInput,
+  type RawEdit,
+} from './input.ts';
+import type { EventPatch, EventSource, IndicatorRef, NewEvent, RawPayload, StoredEvent } from './model.ts';
 import { parseIsoDate } from './search.ts';
 
 /** An event as the API returns it (C0.1). */
@@ -116,58 +123,130 @@ function renderEvent(ctx: Ctx, e: StoredEvent, datasetId: string): ThreatEventVi
   return view;
 }
 
+/** normalizeCountry's answers by the text sent: feeds repeat a few hundred spellings. */
+const countries = new Map<string, string>();
+const COUNTRIES_CACHED = 4096;
+
 /** Alpha-2 code for a recognised country, otherwise the text as given (trimmed). */
 function normalizeCountry(text: string | undefined): string {
   if (!text) return '';
-  return findCountry(text)?.alpha2 ?? text.trim();
+  let code = countries.get(text);
+  if (code === undefined) {
+    code = findCountry(text)?.alpha2 ?? text.trim();
+    if (countries.size >= COUNTRIES_CACHED) countries.clear();
+    countries.set(text, code);
+  }
+  return code;
 }
 
+/** Lists at most this long are searched for repeats instead of hashed (no Set to allocate). */
+const SHORT_LIST = 16;
+
+/** The trimmed, non-empty strings of a list, each once, in order. */
 function uniqueStrings(list: readonly string[] | undefined): string[] {
-  if (!list) return [];
   const out: string[] = [];
-  const seen = new Set<string>();
-  for (const raw of list) {
-    const s = raw.trim();
-    if (s && !seen.has(s)) {
+  if (!list) return out;
+  const seen = list.length > SHORT_LIST ? new Set<string>() : undefined;
+  for (let i = 0; i < list.length; i++) {
+    const s = (list[i] as string).trim();
+    if (!s) continue;
+    if (seen) {
+      if (seen.has(s)) continue;
       seen.add(s);
-      out.push(s);
-    }
+    } else if (out.includes(s)) continue;
+    out.push(s);
   }
   return out;
+}
+
+/** Where a bulk item's problems are: `data[3].`; nothing for a single create. */
+function itemPrefix(index: number | undefined): string {
+  return index === undefined ? '' : `data[${index}].`;
+}
+
+/** The provenance as the schema has it: the four known fields, in schema order. */
+function copySource(source: NonNullable<EventInput['source']>): EventSource {
+  const out: EventSource = {
+    resourceId: source.resourceId,
+    resourceType: source.resourceType,
+    system: source.system,
+  };
+  if ('title' in source) out.title = source.title;
+  return out;
+}
+
+function hasIndicator(list: readonly IndicatorRef[], type: string, value: string): boolean {
+  for (let i = 0; i < list.length; i++) {
+    const have = list[i] as IndicatorRef;
+    if (have.value === value && have.type === type) return true;
+  }
+  return false;
+}
+
+/**
+ * Fills `out` with the event's indicators, `indicator` first, then `indicators`, normalized and
+ * each once; answers the problems, each naming its field, if there are any.
+ */
+function addIndicators(
+  out: IndicatorRef[],
+  input: EventInput,
+  index: number | undefined,
+): string[] | undefined {
+  let issues: string[] | undefined;
+  const list = input.indicators;
+  const count = list ? list.length : 0;
+  // A set of keys only for long lists; a short one is searched.
+  const seen = count + 1 > SHORT_LIST ? new Set<string>() : undefined;
+  for (let k = input.indicator ? -1 : 0; k < count; k++) {
+    let type: string;
+    let value: string;
+    if (k < 0) {
+      type = input.indicatorType ?? '';
+      value = input.indicator as string;
+    } else {
+      const item = (list as NonNullable<EventInput['indicators']>)[k] as {
+        indicatorType: string;
+        value: string;
+      };
+      type = item.indicatorType;
+      value = item.value;
+    }
+    const ref = normalizeIndicator(type || guessIndicatorType(value), value);
+    if (!ref.ok) {
+      const where = k < 0 ? 'indicator' : `indicators[${k}]`;
+      issues ??= [];
+      issues.push(`${itemPrefix(index)}${where}: ${ref.error}`);
+      continue;
+    }
+    if (seen) {
+      const key = `${ref.type}\u0000${ref.value}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+    } else if (hasIndicator(out, ref.type, ref.value)) continue;
+    out.push({ type: ref.type, value: ref.value });
+  }
+  return issues;
 }
 
 /**
  * Turns a validated create body into a storable event, or a list of problems. When the event's
  * category names a known event category, killChain and mitreAttack default to the category's.
+ * `index` is the item's place in a bulk request, for the problems' field names. Reads only the
+ * fields it knows, so an input that still carries unknown keys (isEventInput) builds the same.
  */
 function buildEvent(
   ctx: Ctx,
   input: EventInput,
   now: number,
-  prefix: string,
+  index: number | undefined,
   categoryOf: (category: string) => CategoryHint | undefined,
 ): NewEvent | string[] {
   const dateMs = parseIsoDate(input.date);
   if (dateMs === undefined)
-    return [`${prefix}date: ${JSON.stringify(input.date)} is not an ISO 8601 date-time`];
+    return [`${itemPrefix(index)}date: ${JSON.stringify(input.date)} is not an ISO 8601 date-time`];
   const indicators: IndicatorRef[] = [];
-  const issues: string[] = [];
-  const seen = new Set<string>();
-  const addIndicator = (type: string, value: string, where: string) => {
-    const ref = normalizeIndicator(type || guessIndicatorType(value), value);
-    if (!ref.ok) {
-      issues.push(`${prefix}${where}: ${ref.error}`);
-      return;
-    }
-    const key = `${ref.type}\u0000${ref.value}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    indicators.push({ type: ref.type, value: ref.value });
-  };
-  if (input.indicator) addIndicator(input.indicatorType ?? '', input.indicator, 'indicator');
-  for (const [k, i] of (input.indicators ?? []).entries())
-    addIndicator(i.indicatorType, i.value, `indicators[${k}]`);
-  if (issues.length > 0) return issues;
+  const issues = addIndicators(indicators, input, index);
+  if (issues) return issues;
   const first = indicators[0];
   const uuid = ctx.ids.eventId();
   const id = eventKey(uuid);
@@ -201,7 +280,7 @@ function buildEvent(
     releasabilityId: input.releasabilityId ?? null,
     rawId: ctx.ids.uuid(),
     hasChildren: false,
-    source: input.source ? { ...input.source } : null,
+    source: input.source ? copySource(input.source) : null,
     raw: {
       rawId: '',
       source: input.raw.source ?? 'api',
@@ -450,7 +529,7 @@ export function addr(ctx: Ctx, shardId: string): ShardAddress {
 export async function createEvent(ctx: Ctx, input: EventInput): Promise<ThreatEventView> {
   requireWrite(ctx);
   const dataset = input.datasetId ? getLiveDataset(ctx, input.datasetId) : defaultDataset(ctx);
-  const built = buildEvent(ctx, input, ctx.clock.now(), '', eventCategoryLookup(ctx));
+  const built = buildEvent(ctx, input, ctx.clock.now(), undefined, eventCategoryLookup(ctx));
   if (Array.isArray(built)) throw invalidInput(built);
   built.raw.rawId = built.rawId;
   const catalog = ctx.stores.catalog(ctx.accountId);
@@ -486,73 +565,74 @@ export async function bulkCreateEvents(
   const target = getLiveDataset(ctx, input.datasetId);
   const now = ctx.clock.now();
   const errors: { error: string; eventIndex: number }[] = [];
-  const byDataset = new Map<
-    string,
-    { dataset: DatasetRecord; items: { index: number; event: NewEvent }[] }
-  >();
-  byDataset.set(target.uuid, { dataset: target, items: [] });
+  const byDataset = new Map<string, { dataset: DatasetRecord; indexes: number[]; events: NewEvent[] }>();
+  byDataset.set(target.uuid, { dataset: target, indexes: [], events: [] });
   const tagSet = new Set<string>();
   let indicatorCount = 0;
   const categoryOf = eventCategoryLookup(ctx);
 
-  input.data.forEach((item, index) => {
-    const parsed = EventInputSchema.safeParse(item);
-    if (!parsed.success) {
-      errors.push({
-        eventIndex: index,
-        error: formatIssues(parsed.error.issues, `data[${index}]`).join('; '),
-      });
-      return;
+  for (let index = 0; index < input.data.length; index++) {
+    const item = input.data[index];
+    // Most items pass the hand-written check as they are; zod sees the others, for its messages.
+    let valid: EventInput;
+    if (isEventInput(item)) valid = item;
+    else {
+      const parsed = EventInputSchema.safeParse(item);
+      if (!parsed.success) {
+        errors.push({
+          eventIndex: index,
+          error: formatIssues(parsed.error.issues, `data[${index}]`).join('; '),
+        });
+        continue;
+      }
+      valid = parsed.data;
     }
     let dataset = target;
-    const own = parsed.data.datasetId;
+    const own = valid.datasetId;
     if (own && own !== target.uuid) {
       const found = ctx.stores.catalog(ctx.accountId).getDataset(own);
       if (!found || found.deletedAt !== null) {
         errors.push({ eventIndex: index, error: `data[${index}].datasetId: dataset not found: ${own}` });
-        return;
+        continue;
       }
       dataset = found;
     }
-    const built = buildEvent(ctx, parsed.data, now, `data[${index}].`, categoryOf);
+    const built = buildEvent(ctx, valid, now, index, categoryOf);
     if (Array.isArray(built)) {
       errors.push({ eventIndex: index, error: built.join('; ') });
-      return;
+      continue;
     }
     built.raw.rawId = built.rawId;
     for (const t of built.tags) tagSet.add(t);
     indicatorCount += built.indicators.length;
     let group = byDataset.get(dataset.uuid);
     if (!group) {
-      group = { dataset, items: [] };
+      group = { dataset, indexes: [], events: [] };
       byDataset.set(dataset.uuid, group);
     }
-    group.items.push({ index, event: built });
-  });
+    group.indexes.push(index);
+    group.events.push(built);
+  }
 
   const createdTagsCount = ctx.stores
     .catalog(ctx.accountId)
     .ensureTags([...tagSet], () => ctx.ids.uuid(), now);
   const createdEvents: { eventIndex: number; shardId: string; uuid: string }[] = [];
   let created = 0;
-  for (const { dataset, items } of byDataset.values()) {
-    if (items.length === 0) continue;
-    const placed = await storeEvents(
-      ctx,
-      dataset,
-      items.map((i) => i.event),
-    );
+  for (const { dataset, indexes, events } of byDataset.values()) {
+    if (events.length === 0) continue;
+    const placed = await storeEvents(ctx, dataset, events);
     let cursor = 0;
     for (const { shardId, count } of placed) {
       for (let k = 0; k < count; k++) {
-        const item = items[cursor + k];
-        if (item && input.includeCreatedEvents) {
-          createdEvents.push({ eventIndex: item.index, shardId, uuid: item.event.uuid });
+        const event = events[cursor + k];
+        if (event && input.includeCreatedEvents) {
+          createdEvents.push({ eventIndex: indexes[cursor + k] as number, shardId, uuid: event.uuid });
         }
       }
       cursor += count;
     }
-    created += items.length;
+    created += events.length;
   }
   const result: BulkResult = {
     createdEventsCount: created,

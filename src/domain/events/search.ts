@@ -61,8 +61,58 @@ const MAX_VALUE_LENGTH = 1024;
 const COMPARE_OPS: readonly Op[] = ['equals', 'not', 'gt', 'gte', 'lt', 'lte', 'in'];
 const TEXT_OPS: readonly Op[] = ['equals', 'not', 'in', 'like', 'contains', 'startsWith', 'endsWith', 'find'];
 
+/** The number written by the `n` digits at `from`, or -1 when one of them is not a digit. */
+function digitsAt(text: string, from: number, n: number): number {
+  let v = 0;
+  for (let i = from; i < from + n; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * The common shape, UTC as toISOString writes it (`2024-11-15T02:17:22.219Z`, or without the
+ * milliseconds), read without a regex or a Date: epoch ms when the text is a valid date-time of
+ * that shape from the year 100 on; undefined for anything else, which the full parser decides.
+ */
+function parseUtcDateTime(text: string): number | undefined {
+  const n = text.length;
+  if (n !== 20 && n !== 24) return undefined;
+  if (
+    text.charCodeAt(4) !== 45 || // -
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(10) !== 84 || // T
+    text.charCodeAt(13) !== 58 || // :
+    text.charCodeAt(16) !== 58 ||
+    text.charCodeAt(n - 1) !== 90 || // Z
+    (n === 24 && text.charCodeAt(19) !== 46) // .
+  ) {
+    return undefined;
+  }
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  const ms = n === 24 ? digitsAt(text, 20, 3) : 0;
+  // Date.UTC reads the years 0–99 as 1900–1999: those are left to the full parser.
+  if (year < 100 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23) return undefined;
+  if (minute < 0 || minute > 59 || second < 0 || second > 59 || ms < 0) return undefined;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number);
+  if (day > days) return undefined;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+}
+
 /** Parses an ISO 8601 date or date-time into epoch ms, or undefined. */
 export function parseIsoDate(text: string): number | undefined {
+  const utc = parseUtcDateTime(text);
+  if (utc !== undefined) return utc;
   const m =
     /^(\d{4})-(\d{2})-(\d{2})([T ](\d{2}):(\d{2})(:(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(text);
   if (!m) return undefined;

@@ -24,19 +24,37 @@ const TYPE_ALIASES: Readonly<Record<string, string>> = {
 };
 
 const HEX = /^[0-9a-f]+$/;
-const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
+const MD5_LENGTH = [32];
+const SHA1_LENGTH = [40];
+const SHA256_LENGTH = [64];
+const SHA512_LENGTH = [128];
+const ANY_HASH_LENGTH = [32, 40, 64, 128];
 
+/**
+ * Four dot-separated groups of 1-3 ASCII digits, each at most 255, written without leading
+ * zeros. Read character by character: the text itself is the answer unless a group had a
+ * leading zero.
+ */
 function ipv4(value: string): string | undefined {
-  const parts = value.split('.');
-  if (parts.length !== 4) return undefined;
-  const out: number[] = [];
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    out.push(n);
+  let groups = 0;
+  let digits = 0;
+  let n = 0;
+  let padded = false;
+  for (let i = 0; i <= value.length; i++) {
+    const c = i < value.length ? value.charCodeAt(i) : 46; // a final '.' closes the last group
+    if (c === 46) {
+      if (digits === 0 || n > 255 || ++groups > 4) return undefined;
+      digits = 0;
+      n = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 3) return undefined;
+      if (digits === 1 && n === 0) padded = true;
+      digits++;
+      n = n * 10 + (c - 48);
+    } else return undefined;
   }
-  return out.join('.');
+  if (groups !== 4) return undefined;
+  return padded ? value.split('.').map(Number).join('.') : value;
 }
 
 function ipv6(value: string): string | undefined {
@@ -101,17 +119,62 @@ function ipv6(value: string): string | undefined {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
+/**
+ * One label of a domain, `v` from `from` to `to`: 1-63 of a-z 0-9 _ - not starting or ending
+ * with -, or a punycode label (xn-- then a-z 0-9 -, any length).
+ */
+function isLabel(v: string, from: number, to: number): boolean {
+  let underscore = false;
+  for (let i = from; i < to; i++) {
+    const c = v.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45) continue;
+    if (c !== 95) return false;
+    underscore = true;
+  }
+  const n = to - from;
+  if (n >= 1 && n <= 63 && v.charCodeAt(from) !== 45 && v.charCodeAt(to - 1) !== 45) return true;
+  return !underscore && n >= 5 && v.startsWith('xn--', from);
+}
+
+/** Lower-cased, without one trailing dot: at least two labels (or localhost), 253 characters at most. */
 function domain(value: string): string | undefined {
-  const v = value.toLowerCase().replace(/\.$/, '');
+  const lowered = value.toLowerCase();
+  const v = lowered.charCodeAt(lowered.length - 1) === 46 ? lowered.slice(0, -1) : lowered;
   if (v.length === 0 || v.length > 253) return undefined;
-  const labels = v.split('.');
-  if (labels.length < 2 && v !== 'localhost') return undefined;
-  return labels.every((l) => LABEL.test(l) || /^xn--[a-z0-9-]+$/.test(l)) ? v : undefined;
+  let labels = 0;
+  let start = 0;
+  for (let i = 0; i <= v.length; i++) {
+    if (i < v.length && v.charCodeAt(i) !== 46) continue;
+    if (!isLabel(v, start, i)) return undefined;
+    labels++;
+    start = i + 1;
+  }
+  if (labels < 2 && v !== 'localhost') return undefined;
+  return v;
 }
 
 function hash(value: string, lengths: readonly number[]): string | undefined {
   const v = value.toLowerCase();
   return HEX.test(v) && lengths.includes(v.length) ? v : undefined;
+}
+
+/** Why a value does not fit its type. A plain function, not a closure: this runs once per indicator. */
+function notA(rawType: string, rawValue: string, what: string): NormalizedIndicator {
+  return {
+    ok: false,
+    error: `${JSON.stringify(rawValue)} is not ${what} (indicatorType ${JSON.stringify(rawType)})`,
+  };
+}
+
+/** The canonical value when there is one, otherwise why not. */
+function checked(
+  type: string,
+  v: string | undefined,
+  rawType: string,
+  rawValue: string,
+  what: string,
+): NormalizedIndicator {
+  return v === undefined ? notA(rawType, rawValue, what) : { ok: true, type, value: v };
 }
 
 /** A validated indicator, or the reason it is not one. */
@@ -123,48 +186,62 @@ export function normalizeIndicator(rawType: string, rawValue: string): Normalize
   const type = TYPE_ALIASES[lowered] ?? lowered;
   const value = rawValue.trim();
   if (!value) return { ok: false, error: 'indicator value is empty' };
-  const bad = (what: string): NormalizedIndicator => ({
-    ok: false,
-    error: `${JSON.stringify(rawValue)} is not ${what} (indicatorType ${JSON.stringify(rawType)})`,
-  });
-  const good = (v: string | undefined, what: string, t = type): NormalizedIndicator =>
-    v === undefined ? bad(what) : { ok: true, type: t, value: v };
   switch (type) {
     case 'ip': {
       const v4 = ipv4(value);
-      return v4 ? { ok: true, type, value: v4 } : good(ipv6(value), 'an IPv4 or IPv6 address');
+      return v4
+        ? { ok: true, type, value: v4 }
+        : checked(type, ipv6(value), rawType, rawValue, 'an IPv4 or IPv6 address');
     }
     case 'ipv4':
-      return good(ipv4(value), 'an IPv4 address');
+      return checked(type, ipv4(value), rawType, rawValue, 'an IPv4 address');
     case 'ipv6':
-      return good(ipv6(value), 'an IPv6 address');
+      return checked(type, ipv6(value), rawType, rawValue, 'an IPv6 address');
     case 'cidr': {
       const [addr, prefix, ...extra] = value.split('/');
       if (extra.length || addr === undefined || prefix === undefined || !/^\d{1,3}$/.test(prefix)) {
-        return bad('a CIDR block');
+        return notA(rawType, rawValue, 'a CIDR block');
       }
       const v4 = ipv4(addr);
       if (v4 && Number(prefix) <= 32) return { ok: true, type, value: `${v4}/${Number(prefix)}` };
       const v6 = ipv6(addr);
       if (v6 && Number(prefix) <= 128) return { ok: true, type, value: `${v6}/${Number(prefix)}` };
-      return bad('a CIDR block');
+      return notA(rawType, rawValue, 'a CIDR block');
     }
     case 'domain':
-      return good(domain(value), 'a domain name');
+      return checked(type, domain(value), rawType, rawValue, 'a domain name');
     case 'md5':
-      return good(hash(value, [32]), 'an MD5 hash (32 hex characters)');
+      return checked(type, hash(value, MD5_LENGTH), rawType, rawValue, 'an MD5 hash (32 hex characters)');
     case 'sha1':
-      return good(hash(value, [40]), 'a SHA-1 hash (40 hex characters)');
+      return checked(type, hash(value, SHA1_LENGTH), rawType, rawValue, 'a SHA-1 hash (40 hex characters)');
     case 'sha256':
-      return good(hash(value, [64]), 'a SHA-256 hash (64 hex characters)');
+      return checked(
+        type,
+        hash(value, SHA256_LENGTH),
+        rawType,
+        rawValue,
+        'a SHA-256 hash (64 hex characters)',
+      );
     case 'sha512':
-      return good(hash(value, [128]), 'a SHA-512 hash (128 hex characters)');
+      return checked(
+        type,
+        hash(value, SHA512_LENGTH),
+        rawType,
+        rawValue,
+        'a SHA-512 hash (128 hex characters)',
+      );
     case 'ja3':
     case 'ja3s':
-      return good(hash(value, [32]), `a ${type.toUpperCase()} fingerprint (32 hex characters)`);
+      return checked(
+        type,
+        hash(value, MD5_LENGTH),
+        rawType,
+        rawValue,
+        `a ${type.toUpperCase()} fingerprint (32 hex characters)`,
+      );
     case 'hash': {
-      const v = hash(value, [32, 40, 64, 128]);
-      if (v === undefined) return bad('an MD5, SHA-1, SHA-256 or SHA-512 hash');
+      const v = hash(value, ANY_HASH_LENGTH);
+      if (v === undefined) return notA(rawType, rawValue, 'an MD5, SHA-1, SHA-256 or SHA-512 hash');
       const specific = { 32: 'md5', 40: 'sha1', 64: 'sha256', 128: 'sha512' }[v.length as 32] ?? 'hash';
       return { ok: true, type: specific, value: v };
     }
@@ -173,10 +250,10 @@ export function normalizeIndicator(rawType: string, rawValue: string): Normalize
       const d = at > 0 ? domain(value.slice(at + 1)) : undefined;
       return d && !/\s/.test(value.slice(0, at))
         ? { ok: true, type, value: `${value.slice(0, at)}@${d}` }
-        : bad('an email address');
+        : notA(rawType, rawValue, 'an email address');
     }
     case 'url': {
-      if (/\s/.test(value)) return bad('a URL');
+      if (/\s/.test(value)) return notA(rawType, rawValue, 'a URL');
       const m = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]+)(.*)$/i.exec(value);
       if (m)
         return {
@@ -188,15 +265,15 @@ export function normalizeIndicator(rawType: string, rawValue: string): Normalize
       const host = slash < 0 ? value : value.slice(0, slash);
       return /^[^\s/]+\.[^\s/]+$/.test(host)
         ? { ok: true, type, value: host.toLowerCase() + (slash < 0 ? '' : value.slice(slash)) }
-        : bad('a URL');
+        : notA(rawType, rawValue, 'a URL');
     }
     case 'url-path':
       return value.startsWith('/') && !/\s/.test(value)
         ? { ok: true, type, value }
-        : bad('a URL path starting with /');
+        : notA(rawType, rawValue, 'a URL path starting with /');
     case 'asn': {
       const m = /^(?:as)?(\d{1,10})$/i.exec(value);
-      return m ? { ok: true, type, value: `AS${Number(m[1])}` } : bad('an AS number');
+      return m ? { ok: true, type, value: `AS${Number(m[1])}` } : notA(rawType, rawValue, 'an AS number');
     }
     default:
       if (!/^[a-z0-9][a-z0-9._+-]{0,63}$/.test(type)) {
