@@ -194,8 +194,18 @@ export class Catalog {
   /** Creates the tags that do not exist yet; answers how many were new. */
   ensureTags(values: readonly string[], newId: () => string, now: number): number {
     let created = 0;
+    // One look-up for the whole list: a bulk request names hundreds of tags that nearly all exist.
+    const existing = new Set(
+      this.sql
+        .all<{ value: string }>('SELECT value FROM tags WHERE value IN (SELECT value FROM json_each(?))', [
+          JSON.stringify(values),
+        ])
+        .map((r) => r.value),
+    );
+    const missing = values.filter((v) => !existing.has(v));
+    if (missing.length === 0) return 0;
     this.sql.transaction(() => {
-      for (const value of values) {
+      for (const value of missing) {
         created += this.sql.run(
           'INSERT INTO tags (uuid, value, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (value) DO NOTHING',
           [newId(), value, now, now],
