@@ -180,15 +180,15 @@ export const shardMigrations: readonly Migration[] = [
         hi INTEGER NOT NULL,
         count INTEGER NOT NULL
       );
+      -- Keyed by block first: sealing a block appends its rows at the end of the index.
       CREATE TABLE postings (
         id INTEGER PRIMARY KEY,
+        block INTEGER NOT NULL,
         field INTEGER NOT NULL,
         key TEXT NOT NULL,
-        block INTEGER NOT NULL,
         data BLOB NOT NULL
       );
-      CREATE UNIQUE INDEX postings_key ON postings (field, key, block);
-      CREATE INDEX postings_block ON postings (block);
+      CREATE UNIQUE INDEX postings_key ON postings (block, field, key);
       CREATE TABLE postings_overlay (id INTEGER PRIMARY KEY);
       -- Full text without positions: \`find\` only asks that every word occurs, and an index of
       -- rowids per term is written at about two thirds of the cost. Ghosts go with the old index.

@@ -56,6 +56,7 @@ const before = (da: number, ia: number, db: number, ib: number) => da > db || (d
 /** Sorts (date, id) pairs newest first. */
 function sortPairs(src: ArrayLike<number>, from: number, to: number): Float64Array {
   const n = (to - from) >> 1;
+  if (n === 1) return Float64Array.of(src[from] as number, src[from + 1] as number);
   const order = new Uint32Array(n);
   for (let k = 0; k < n; k++) order[k] = from + 2 * k;
   order.sort((a, b) => {
@@ -174,6 +175,22 @@ class OpenLists {
   }
   keys(): string[] {
     return [...this.entries()].map(([key]) => key);
+  }
+  /** Every list with its stored field and key, and a way to drop it. */
+  slots(): { field: number; key: string; list: OpenList; drop: () => void }[] {
+    const out: { field: number; key: string; list: OpenList; drop: () => void }[] = [];
+    this.byField.forEach((map, field) => {
+      for (const [value, list] of map) out.push({ field, key: value, list, drop: () => map.delete(value) });
+    });
+    for (const [type, map] of this.indicators)
+      for (const [value, list] of map)
+        out.push({
+          field: FIELDS.indicator,
+          key: `${type}\u0000${value}`,
+          list,
+          drop: () => map.delete(value),
+        });
+    return out;
   }
   values(): OpenList[] {
     return [...this.entries()].map(([, list]) => list);
@@ -334,6 +351,12 @@ interface EventKeysRow {
   indicators: string;
 }
 
+/**
+ * One list's rows across the blocks: postings are keyed by (block, field, key), so that sealing
+ * appends, and a list is read with one index seek per block.
+ */
+const IN_BLOCKS = 'block IN (SELECT block FROM postings_blocks) AND field = ? AND key = ?';
+
 const EVENT_KEYS = 'SELECT id, date_ms, attacker, tags, indicators FROM events';
 
 const toPostingEvent = (r: EventKeysRow): PostingEvent => ({
@@ -466,18 +489,29 @@ export class Postings {
       ids.length,
     ]);
     let sealed = 0;
-    // Keys in order: the blobs go into the postings index as one sorted run.
-    for (const [key, list] of [...this.open.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      const pairs: number[] = [];
-      for (let k = 0; k < list.data.length; k += 2) {
-        if (inBlock(list.data[k + 1] as number))
-          pairs.push(list.data[k] as number, list.data[k + 1] as number);
+    // Keys in order: the rows go into the postings index as one sorted run after the last block's.
+    const slots = this.open.slots();
+    slots.sort((a, b) => a.field - b.field || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const { field, key, list, drop } of slots) {
+      const data = list.data;
+      let whole = true;
+      for (let k = 1; k < data.length; k += 2) {
+        if (!inBlock(data[k] as number)) {
+          whole = false;
+          break;
+        }
+      }
+      let pairs: number[] = data;
+      if (!whole) {
+        pairs = [];
+        for (let k = 0; k < data.length; k += 2)
+          if (inBlock(data[k + 1] as number)) pairs.push(data[k] as number, data[k + 1] as number);
       }
       if (pairs.length === 0) continue;
-      this.writeList(key, block, sortPairs(pairs, 0, pairs.length));
-      list.filter((id) => !inBlock(id));
-      if (list.count === 0) this.open.delete(key);
-      if (key === postingKey('all')) sealed = pairs.length >> 1;
+      this.writeList(field, key, block, sortPairs(pairs, 0, pairs.length));
+      if (whole) drop();
+      else list.filter((id) => !inBlock(id));
+      if (field === FIELDS.all) sealed = pairs.length >> 1;
     }
     this.blocks.push({ block, lo, hi });
     this.sealedHi = hi;
@@ -485,12 +519,11 @@ export class Postings {
     this.forget();
   }
 
-  private writeList(key: string, block: number, pairs: Float64Array): void {
-    const { field, value } = splitKey(key);
-    this.sql.run('INSERT INTO postings (field, key, block, data) VALUES (?, ?, ?, ?)', [
+  private writeList(field: number, value: string, block: number, pairs: Float64Array): void {
+    this.sql.run('INSERT INTO postings (block, field, key, data) VALUES (?, ?, ?, ?)', [
+      block,
       field,
       value,
-      block,
       new Uint8Array(pairs.buffer, pairs.byteOffset, pairs.byteLength),
     ]);
   }
@@ -535,7 +568,8 @@ export class Postings {
     this.sql.run('DELETE FROM postings WHERE block = ?', [b.block]);
     for (const key of [...lists.keys()].sort()) {
       const pairs = lists.get(key) as number[];
-      this.writeList(key, b.block, sortPairs(pairs, 0, pairs.length));
+      const { field, value } = splitKey(key);
+      this.writeList(field, value, b.block, sortPairs(pairs, 0, pairs.length));
     }
     this.sql.run('UPDATE postings_blocks SET count = ? WHERE block = ?', [rows.length, b.block]);
     const freed: number[] = [];
@@ -571,7 +605,7 @@ export class Postings {
     }
     const { field, value } = splitKey(key);
     const runs = this.sql
-      .all<{ data: Uint8Array }>('SELECT data FROM postings WHERE field = ? AND key = ? ORDER BY block', [
+      .all<{ data: Uint8Array }>(`SELECT data FROM postings WHERE ${IN_BLOCKS} ORDER BY block`, [
         field,
         value,
       ])
@@ -601,7 +635,7 @@ export class Postings {
     // The lengths say it, but for blocks with overlaid ids: only those lists are read.
     const dirty = this.dirtyBlocks();
     for (const r of this.sql.all<{ block: number; bytes: number }>(
-      'SELECT block, length(data) AS bytes FROM postings WHERE field = ? AND key = ?',
+      `SELECT block, length(data) AS bytes FROM postings WHERE ${IN_BLOCKS}`,
       [field, value],
     )) {
       if (!dirty.has(r.block)) {
@@ -609,8 +643,8 @@ export class Postings {
         continue;
       }
       const blob = this.sql.one<{ data: Uint8Array }>(
-        'SELECT data FROM postings WHERE field = ? AND key = ? AND block = ?',
-        [field, value, r.block],
+        'SELECT data FROM postings WHERE block = ? AND field = ? AND key = ?',
+        [r.block, field, value],
       )?.data;
       if (blob) {
         const pairs = toPairs(blob);
@@ -657,9 +691,10 @@ export class Postings {
   values(field: PostingField): string[] {
     const prefix = postingKey(field);
     const found = new Set<string>();
-    for (const r of this.sql.all<{ key: string }>('SELECT DISTINCT key FROM postings WHERE field = ?', [
-      FIELDS[field],
-    ]))
+    for (const r of this.sql.all<{ key: string }>(
+      'SELECT DISTINCT key FROM postings WHERE block IN (SELECT block FROM postings_blocks) AND field = ?',
+      [FIELDS[field]],
+    ))
       found.add(r.key);
     for (const key of this.open.keys()) if (key.startsWith(prefix)) found.add(key.slice(prefix.length));
     return [...found].filter((v) => this.count(prefix + v) > 0).sort();
