@@ -40,7 +40,12 @@ export function startShardThread(
   options: ShardThreadOptions,
   onFailure: (err: Error) => void,
 ): ThreadShardClient {
-  const worker = new Worker(new URL('./shard-thread-entry.mjs', import.meta.url), { workerData: options });
+  const worker = new Worker(new URL('./shard-thread-entry.mjs', import.meta.url), {
+    workerData: options,
+    // A bulk batch allocates several MiB of short-lived objects; a larger young generation
+    // scavenges less often (200,000-event ingest: about +2 %).
+    resourceLimits: { maxYoungGenerationSizeMb: 64 },
+  });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   let nextId = 1;
   let failure: Error | undefined;
