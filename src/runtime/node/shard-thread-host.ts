@@ -41,6 +41,7 @@ const askCheckpointer = (message: Record<string, unknown>): Promise<void> =>
 /** Shard methods that write. */
 const WRITES = new Set([
   'insertMany',
+  'insertBatch',
   'update',
   'updateRaw',
   'setTags',

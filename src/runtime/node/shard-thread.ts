@@ -1,4 +1,6 @@
 import { Worker } from 'node:worker_threads';
+import type { NewEvent } from '../../domain/events/model.ts';
+import { toBatch } from '../../store/shard/batch.ts';
 import type { ShardClient } from '../../store/shard/client.ts';
 import type { Durability } from './sqlite.ts';
 
@@ -103,6 +105,9 @@ export function startShardThread(
     get(_target, method) {
       if (method === 'close') return close;
       if (typeof method !== 'string' || method === 'then') return undefined;
+      // New events cross as a flat batch: cheaper to post than objects (store/shard/batch.ts).
+      if (method === 'insertMany')
+        return (at: unknown, events: readonly NewEvent[]) => call('insertBatch', [at, toBatch(events)]);
       return (...args: unknown[]) => call(method, args);
     },
   });

@@ -2,6 +2,7 @@ import type { Clock } from '../../domain/clock.ts';
 import type { EventPatch, NewEvent, RawPayload, StoredEvent } from '../../domain/events/model.ts';
 import type { Condition } from '../../domain/events/search.ts';
 import type { DatabaseFactory } from '../sql.ts';
+import type { EventBatch } from './batch.ts';
 import type { AggGroup, AggQuery } from './columns.ts';
 import {
   type IndicatorFilter,
@@ -132,6 +133,10 @@ export class LocalShardClient implements ShardClient {
   }
   async insertMany(at: ShardAddress, events: readonly NewEvent[]): Promise<void> {
     this.open(at).insertMany(events);
+  }
+  /** insertMany for events already flattened (the storage thread's form of the call). */
+  async insertBatch(at: ShardAddress, batch: EventBatch): Promise<void> {
+    this.open(at).insertBatch(batch);
   }
   async get(at: ShardAddress, uuid: string): Promise<StoredEvent | undefined> {
     return this.open(at).get(uuid);

@@ -305,6 +305,11 @@ export class EventColumns {
     return -1;
   }
 
+  /** Whether append would keep this new event (false until the copy is being built). */
+  accepts(id: number): boolean {
+    return this.built || (this.loadedUpTo !== undefined && !this.pending(id));
+  }
+
   /** Keeps the copy in step with a new event (a no-op until the copy is built). */
   append(e: StoredEvent): void {
     if (!this.built && (this.loadedUpTo === undefined || this.pending(e.id))) return;

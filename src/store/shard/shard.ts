@@ -16,6 +16,16 @@ import { migrate } from '../migrations/run.ts';
 import { shardMigrations } from '../migrations/shard.ts';
 import { compileSearch, keysetCondition, orderPieces } from '../search/compile.ts';
 import type { Sql } from '../sql.ts';
+import {
+  type BatchEvent,
+  batchEvent,
+  batchEvents,
+  EVENT_PARAMS,
+  type EventBatch,
+  RAW_PARAMS,
+  STRIDE,
+  toBatch,
+} from './batch.ts';
 import { type AggGroup, type AggQuery, EventColumns } from './columns.ts';
 import { indicatorKey, keysOf, Postings, postingKey, type Walk, walkRuns } from './postings.ts';
 
@@ -201,61 +211,41 @@ export class Shard {
 
   /** Stores events with their raw payloads, tags, indicators and full text, all or nothing. */
   insertMany(events: readonly NewEvent[]): void {
+    this.insertBatch(toBatch(events));
+  }
+
+  /** insertMany for events already flattened (how the storage thread receives them). */
+  insertBatch(batch: EventBatch): void {
+    let entries: (BatchEvent & { at: number })[] = [];
     this.write(() => {
-      for (const e of events) this.insertOne(e);
-      this.postings.add(events);
-      this.postings.sealDue();
+      entries = this.insertRows(batch);
       this.journal(
         'insert',
-        events.map((e) => e.id),
+        entries.map((e) => e.id),
         null,
       );
     });
-    this.eventCount += events.length;
-    for (const e of events) this.columns.append(e);
+    this.eventCount += batch.size;
+    for (const e of entries) if (this.columns.accepts(e.id)) this.columns.append(batchEvent(batch, e));
   }
 
-  private insertOne(e: NewEvent): void {
+  /** Writes the rows, full text and postings of a batch (inside the caller's transaction). */
+  private insertRows(batch: EventBatch): (BatchEvent & { at: number })[] {
     const sql = this.sql;
-    sql.run(INSERT_EVENT, [
-      e.id,
-      e.uuid,
-      e.dateMs,
-      e.createdMs,
-      e.updatedMs,
-      e.attacker,
-      e.attackerCountry,
-      e.category,
-      e.event,
-      e.indicator,
-      e.indicatorType,
-      e.insight,
-      e.killChain,
-      JSON.stringify(e.mitreAttack),
-      JSON.stringify(e.mitreCapec),
-      JSON.stringify(e.tags),
-      JSON.stringify(e.indicators, ['type', 'value']),
-      e.targetCountry,
-      e.targetIndustry,
-      e.tlp,
-      e.releasabilityId,
-      e.rawId,
-      e.hasChildren ? 1 : 0,
-      e.source === null ? null : JSON.stringify(e.source),
-    ]);
-    sql.run(INSERT_RAW, [
-      e.id,
-      e.raw.rawId,
-      e.raw.source,
-      e.raw.tlp,
-      e.raw.data === null || e.raw.data === undefined ? null : JSON.stringify(e.raw.data),
-      e.raw.createdMs,
-      e.raw.updatedMs,
-    ]);
-    for (const ref of e.indicators) this.ensureIndicator(ref, e.createdMs);
-    if (e.id <= this.maxGhost && sql.run('DELETE FROM fts_ghosts WHERE id = ?', [e.id]).changes > 0)
-      sql.run('DELETE FROM events_fts WHERE rowid = ?', [e.id]);
-    sql.run(INSERT_FTS, [e.id, e.event, e.insight ?? '', ftsIndicatorText(e)]);
+    const v = batch.values;
+    const entries = [...batchEvents(batch)];
+    for (const e of entries) {
+      const at = e.at;
+      sql.run(INSERT_EVENT, v.slice(at, at + EVENT_PARAMS));
+      sql.run(INSERT_RAW, v.slice(at + EVENT_PARAMS, at + EVENT_PARAMS + RAW_PARAMS));
+      for (const ref of e.indicators) this.ensureIndicator(ref, e.createdMs);
+      if (e.id <= this.maxGhost && sql.run('DELETE FROM fts_ghosts WHERE id = ?', [e.id]).changes > 0)
+        sql.run('DELETE FROM events_fts WHERE rowid = ?', [e.id]);
+      sql.run(INSERT_FTS, [e.id, v[at + 8], v[at + 11] ?? '', v[at + STRIDE - 1]]);
+    }
+    this.postings.add(entries);
+    this.postings.sealDue();
+    return entries;
   }
 
   /**
@@ -750,9 +740,7 @@ export class Shard {
     this.removeIds(present, updateSeq);
     if (before !== null) {
       // Images of older shards, kept as JSON in the journal row.
-      const images = JSON.parse(before) as NewEvent[];
-      for (const e of images) this.insertOne(e);
-      this.postings.add(images);
+      this.insertRows(toBatch(JSON.parse(before) as NewEvent[]));
     } else {
       const mine = 'journal_events je WHERE je.seq = ?';
       sql.run(
