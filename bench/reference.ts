@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import { systemClock } from '../src/domain/clock.ts';
+import type { NewEvent } from '../src/domain/events/model.ts';
 import { eventKey, RandomIds } from '../src/domain/ids.ts';
 import { BetterSqlite, SHARD_TUNING } from '../src/runtime/node/sqlite.ts';
 import { shardMigrations } from '../src/store/migrations/shard.ts';
+import { EVENT_PARAMS, RAW_PARAMS, STRIDE, toBatch } from '../src/store/shard/batch.ts';
 import { Postings } from '../src/store/shard/postings.ts';
 import { INSERT_EVENT, INSERT_FTS, INSERT_RAW, POSTING_BLOCK } from '../src/store/shard/shard.ts';
 import type { BenchEvent } from './corpus.ts';
@@ -15,9 +17,10 @@ export interface ReferenceResult {
 }
 
 /**
- * A corpus event as a shard row: the parameters of INSERT_EVENT, its indicator references (the
- * single pair first, as the server stores them) and their full-text words. Shared by the
- * reference and the experiments in bench/experiments/.
+ * A corpus event as a shard stores it: the parameters of INSERT_EVENT and INSERT_RAW (encoded as
+ * the server encodes them, store/shard/batch.ts), its indicator references (the single pair
+ * first, as the server stores them) and their full-text words. Shared by the reference and the
+ * experiments in bench/experiments/.
  */
 export function eventRow(e: BenchEvent, id: number, uuid: string, now: number, rawId: string) {
   const dateMs = Date.parse(e.date);
@@ -25,33 +28,41 @@ export function eventRow(e: BenchEvent, id: number, uuid: string, now: number, r
     { type: e.indicatorType, value: e.indicator },
     ...e.indicators.map((i) => ({ type: i.indicatorType, value: i.value })),
   ];
-  const params: unknown[] = [
+  const event: NewEvent = {
     id,
     uuid,
     dateMs,
-    now,
-    now,
-    e.attacker,
-    e.attackerCountry,
-    e.category,
-    e.event,
-    e.indicator,
-    e.indicatorType,
-    e.insight ?? null,
-    e.killChain,
-    JSON.stringify(e.mitreAttack),
-    '[]',
-    JSON.stringify(e.tags),
-    JSON.stringify(refs),
-    e.targetCountry,
-    e.targetIndustry,
-    e.tlp,
-    null,
+    createdMs: now,
+    updatedMs: now,
+    attacker: e.attacker,
+    attackerCountry: e.attackerCountry,
+    category: e.category,
+    event: e.event,
+    indicator: e.indicator,
+    indicatorType: e.indicatorType,
+    insight: e.insight ?? null,
+    killChain: e.killChain,
+    mitreAttack: e.mitreAttack,
+    mitreCapec: [],
+    tags: e.tags,
+    indicators: refs,
+    targetCountry: e.targetCountry,
+    targetIndustry: e.targetIndustry,
+    tlp: e.tlp,
+    releasabilityId: null,
     rawId,
-    0,
-    null,
-  ];
-  return { dateMs, refs, indicatorText: refs.map((r) => r.value).join(' '), params };
+    hasChildren: false,
+    source: null,
+    raw: { rawId, source: e.raw.source, tlp: e.tlp, data: e.raw.data, createdMs: now, updatedMs: now },
+  };
+  const { values } = toBatch([event]);
+  return {
+    dateMs,
+    refs,
+    indicatorText: values[STRIDE - 1] as string,
+    params: values.slice(0, EVENT_PARAMS),
+    rawParams: values.slice(EVENT_PARAMS, EVENT_PARAMS + RAW_PARAMS),
+  };
 }
 
 /**
@@ -90,9 +101,15 @@ export function runReference(
     for (const e of rows) {
       const uuid = ids.eventId();
       const id = eventKey(uuid) ?? 0;
-      const { dateMs, refs, indicatorText, params } = eventRow(e, id, uuid, now, crypto.randomUUID());
+      const { dateMs, refs, indicatorText, params, rawParams } = eventRow(
+        e,
+        id,
+        uuid,
+        now,
+        crypto.randomUUID(),
+      );
       ins.event.run(...params);
-      ins.raw.run(id, crypto.randomUUID(), e.raw.source, e.tlp, JSON.stringify(e.raw.data), now, now);
+      ins.raw.run(...rawParams);
       for (const ref of refs) {
         const key = `${ref.type}\u0000${ref.value}`;
         if (!indicatorIds.has(key)) {

@@ -111,8 +111,11 @@ function parseUtcDateTime(text: string): number | undefined {
 
 /** Parses an ISO 8601 date or date-time into epoch ms, or undefined. */
 export function parseIsoDate(text: string): number | undefined {
-  const utc = parseUtcDateTime(text);
-  if (utc !== undefined) return utc;
+  return parseUtcDateTime(text) ?? parseAnyIsoDate(text);
+}
+
+/** parseIsoDate for every form it takes (the usual UTC date-time has a faster path above). */
+export function parseAnyIsoDate(text: string): number | undefined {
   const m =
     /^(\d{4})-(\d{2})-(\d{2})([T ](\d{2}):(\d{2})(:(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(text);
   if (!m) return undefined;
