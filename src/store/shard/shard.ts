@@ -153,8 +153,9 @@ const EVENT_COLUMNS = `id, uuid, date_ms, created_ms, updated_ms, attacker, atta
 const RAW_COLUMNS = 'event_id, raw_id, source, tlp, data, created_ms, updated_ms';
 
 /**
- * Everything stored for one shard of one dataset: events, raw payloads, tag and indicator
- * links, full text. Pure and synchronous: the same class runs inside a Durable Object.
+ * Everything stored for one shard of one dataset: events, raw payloads, indicators, the block
+ * postings that look events up by tag, attacker and indicator (postings.ts), full text. Pure and
+ * synchronous: the same class runs inside a Durable Object.
  */
 export class Shard {
   /** Indicators known to have their row, by type (see ensureIndicator). */
@@ -469,9 +470,8 @@ export class Shard {
   }
 
   /**
-   * Removes events with everything that hangs off them (raw payload, tag and indicator links,
-   * full text; indicators left with no event go too), all or nothing, and journals their before
-   * images. Answers what was removed, as storable events, so a move can write them elsewhere.
+   * Removes events with everything that hangs off them (raw payload, postings, full text;
+   * indicators left with no event go too), all or nothing, and journals their before images. Answers what was removed, as storable events, so a move can write them elsewhere.
    */
   removeMany(uuids: readonly string[]): NewEvent[] {
     const ids: number[] = [];
