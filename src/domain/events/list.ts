@@ -9,6 +9,8 @@ import { type RawCondition, validateConditions } from './search.ts';
 export const MAX_PAGE_SIZE = 25_000;
 export const MAX_OFFSET = 100_000;
 export const DEFAULT_PAGE_SIZE = 100;
+/** Most events asked of a shard in one call when a page is assembled. */
+const FETCH_CHUNK = 2_500;
 
 /** E01 input, after the transport has parsed the query string. */
 export interface ListEventsInput {
@@ -204,7 +206,7 @@ export async function listEvents(
   counting.catch(() => undefined); // if the page fails first, its error is the one reported
   let rows: { event: StoredEvent; datasetId: string }[] = [];
   let hasMore = false;
-  if (shards.length === 1) {
+  if (shards.length === 1 && pageSize <= FETCH_CHUNK) {
     const only = shards[0] as { shardId: string; datasetId: string };
     const found = await ctx.stores.shards.search(addr(ctx, only.shardId), {
       ...query,
@@ -213,6 +215,18 @@ export async function listEvents(
     });
     hasMore = found.length > pageSize;
     rows = found.slice(0, pageSize).map((event) => ({ event, datasetId: only.datasetId }));
+  } else if (shards.length === 1) {
+    // A large page: its keys first, then its rows a chunk at a time, so neither thread builds
+    // and copies 25,000 events in one go (each chunk is garbage before the next is asked for).
+    const only = shards[0] as { shardId: string; datasetId: string };
+    const at = addr(ctx, only.shardId);
+    const keys = await ctx.stores.shards.searchKeys(at, { ...query, limit: pageSize + 1, offset });
+    hasMore = keys.length > pageSize;
+    const ids = keys.slice(0, pageSize).map((k) => k.id);
+    for (let from = 0; from < ids.length; from += FETCH_CHUNK) {
+      for (const event of await ctx.stores.shards.getByKeys(at, ids.slice(from, from + FETCH_CHUNK)))
+        rows.push({ event, datasetId: only.datasetId });
+    }
   } else if (shards.length > 1) {
     // Merge the sort keys of every shard, then fetch only the rows of the page.
     const keyed: (RowKey & { shard: number })[] = [];
@@ -235,8 +249,10 @@ export async function listEvents(
     await Promise.all(
       [...byShard].map(async ([shard, ids]) => {
         const s = shards[shard] as { shardId: string; datasetId: string };
-        for (const event of await ctx.stores.shards.getByKeys(addr(ctx, s.shardId), ids)) {
-          fetched.set(`${shard}:${event.id}`, { event, datasetId: s.datasetId });
+        for (let from = 0; from < ids.length; from += FETCH_CHUNK) {
+          const chunk = ids.slice(from, from + FETCH_CHUNK);
+          for (const event of await ctx.stores.shards.getByKeys(addr(ctx, s.shardId), chunk))
+            fetched.set(`${shard}:${event.id}`, { event, datasetId: s.datasetId });
         }
       }),
     );
