@@ -260,3 +260,37 @@ describe('GET /events cursor paging', () => {
     }
   });
 });
+
+describe('large pages', () => {
+  it('serves a page larger than one fetch from a shard (2,500 events) whole and in order', async () => {
+    const big = makeTestApp();
+    const owner = await big.account();
+    const data = Array.from({ length: 5_600 }, (_, i) =>
+      makeEvent({ date: new Date(Date.UTC(2024, 0, 1) + (i % 97) * 60_000).toISOString() }),
+    );
+    const ds = (await owner.call('POST', '/events/dataset/create', { name: 'Big', isPublic: false })).body
+      .result.uuid as string;
+    const stored = await owner.call('POST', '/events/create/bulk', { datasetId: ds, data });
+    expect(stored.body.result.createdEventsCount).toBe(data.length);
+    // The same order, one small page at a time, is the reference.
+    const small: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const query: string = cursor
+        ? `cursor=${encodeURIComponent(cursor)}&pageSize=1000`
+        : `datasetId=${ds}&pageSize=1000`;
+      const body = await list(owner, query);
+      small.push(...uuids(body));
+      cursor = body.result_info.cursor;
+    } while (cursor);
+    expect(small).toHaveLength(data.length);
+    const first = await list(owner, `datasetId=${ds}&pageSize=5500`);
+    expect(uuids(first)).toEqual(small.slice(0, 5500));
+    expect(first.result_info.count).toBe(5500);
+    const rest = await list(owner, `cursor=${encodeURIComponent(first.result_info.cursor)}&pageSize=5500`);
+    expect(uuids(rest)).toEqual(small.slice(5500));
+    expect(rest.result_info.cursor).toBeUndefined();
+    const offset = await list(owner, `datasetId=${ds}&pageSize=2600&page=2`);
+    expect(uuids(offset)).toEqual(small.slice(2600, 5200));
+  });
+});
