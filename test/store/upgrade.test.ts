@@ -101,3 +101,53 @@ describe('upgrading a shard to block postings', () => {
       expect(tables).not.toContain(gone);
   });
 });
+
+describe('a failed write', () => {
+  it('leaves the postings as SQLite has them: what the rolled-back batch listed is gone', () => {
+    const sql = new BetterSqlite(':memory:');
+    const clock = new ManualClock(Date.UTC(2025, 0, 1));
+    const shard = new Shard(sql, clock, 'ds', true, 4);
+    const event = (i: number, tags: string[]) => ({
+      id: BASE + i,
+      uuid: `uuid-${i}`,
+      dateMs: Date.UTC(2025, 0, 1) + i,
+      createdMs: 0,
+      updatedMs: 0,
+      attacker: 'APT1',
+      attackerCountry: '',
+      category: 'c',
+      event: 'e',
+      indicator: '',
+      indicatorType: '',
+      insight: null,
+      killChain: 0,
+      mitreAttack: [],
+      mitreCapec: [],
+      tags,
+      indicators: [],
+      targetCountry: '',
+      targetIndustry: '',
+      tlp: 'clear',
+      releasabilityId: null,
+      rawId: `r${i}`,
+      hasChildren: false,
+      source: null,
+      raw: { rawId: `r${i}`, source: '', tlp: 'clear', data: null, createdMs: 0, updatedMs: 0 },
+    });
+    shard.insertMany([0, 1, 2].map((i) => event(i, ['kept'])));
+    // Five new events, enough to seal a block, then an id already stored: the batch fails.
+    expect(() => shard.insertMany([3, 4, 5, 6, 7, 1].map((i) => event(i, ['lost'])))).toThrow();
+    const tag = (value: string): Condition[] => [{ kind: 'array', field: 'tags', op: 'equals', value }];
+    const page = (conditions: Condition[]) =>
+      shard.search({ conditions, orderBy: 'date', order: 'desc', limit: 10 }).map((e) => e.uuid);
+    expect(page(tag('lost'))).toEqual([]);
+    expect(shard.count(tag('lost'))).toBe(0);
+    expect(page([])).toEqual(['uuid-2', 'uuid-1', 'uuid-0']);
+    expect(sql.one<{ n: number }>('SELECT count(*) AS n FROM postings_blocks')?.n).toBe(0);
+    // The next batch lists and seals as if the failed one never came.
+    shard.insertMany([3, 4].map((i) => event(i, ['kept'])));
+    expect(page(tag('kept'))).toEqual(['uuid-4', 'uuid-3', 'uuid-2', 'uuid-1', 'uuid-0']);
+    expect(shard.count(tag('kept'))).toBe(5);
+    expect(sql.one<{ n: number }>('SELECT count(*) AS n FROM postings_blocks')?.n).toBe(1);
+  });
+});
