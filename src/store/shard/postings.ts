@@ -429,11 +429,14 @@ export class Postings {
 
   /** Lists stored events (inside the caller's transaction). */
   add(events: readonly PostingEvent[]): void {
-    for (const e of events) {
-      const openRange = e.id > this.sealedHi;
-      if (!openRange) this.overlayId(e.id);
-      this.list(e, openRange);
-    }
+    for (const e of events) this.addOne(e);
+  }
+
+  /** Lists one stored event (inside the caller's transaction). */
+  addOne(e: PostingEvent): void {
+    const openRange = e.id > this.sealedHi;
+    if (!openRange) this.overlayId(e.id);
+    this.list(e, openRange);
   }
 
   /** Lists the stored events selected by a `WHERE` clause over `events`. */

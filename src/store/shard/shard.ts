@@ -243,8 +243,8 @@ export class Shard {
       if (e.id <= this.maxGhost && sql.run('DELETE FROM fts_ghosts WHERE id = ?', [e.id]).changes > 0)
         sql.run('DELETE FROM events_fts WHERE rowid = ?', [e.id]);
       sql.run(INSERT_FTS, [e.id, v[at + 8], v[at + 11] ?? '', v[at + STRIDE - 1]]);
+      this.postings.addOne(e);
     }
-    this.postings.add(entries);
     this.postings.sealDue();
     return entries;
   }
