@@ -397,15 +397,24 @@ export class Postings {
     this.openCount = 0;
     this.forget();
     const above = this.blocks.length ? this.sealedHi : -1;
-    for (const row of this.sql.all<EventKeysRow>(`${EVENT_KEYS} WHERE id > ? ORDER BY id`, [above]))
-      this.list(toPostingEvent(row), true);
     if (this.overlay.size)
       for (const row of this.sql.all<EventKeysRow>(
         `${EVENT_KEYS} WHERE id IN (SELECT id FROM postings_overlay) AND id <= ?`,
         [above],
       ))
         this.list(toPostingEvent(row), false);
-    this.sealDue();
+    // The open range a block at a time: a shard written before postings existed is read and
+    // sealed in steps, never held in memory whole.
+    for (let after = above; ; ) {
+      const rows = this.sql.all<EventKeysRow>(`${EVENT_KEYS} WHERE id > ? ORDER BY id LIMIT ?`, [
+        after,
+        this.blockSize,
+      ]);
+      for (const row of rows) this.list(toPostingEvent(row), true);
+      this.sealDue();
+      if (rows.length < this.blockSize) break;
+      after = (rows[rows.length - 1] as EventKeysRow).id;
+    }
   }
 
   /** Drops everything decoded from sealed blocks (after a change to them). */
