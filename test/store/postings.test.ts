@@ -158,6 +158,11 @@ describe('block postings', () => {
                 postings.load();
               }
             });
+            // Read between steps too: an open list sorted by one read must take in what comes after.
+            for (const key of [postingKey('all'), postingKey('tag', 'a')])
+              expect([...walkRuns(postings.runs(key), { order: 'desc' })]).toEqual(
+                expected(sql, [key], { order: 'desc' }),
+              );
           }
           const events = stored(sql);
           const dates = [undefined, 0, 5, 10, 20];
