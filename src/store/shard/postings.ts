@@ -94,9 +94,12 @@ function mergePairs(a: Float64Array, b: Float64Array): Float64Array {
 }
 
 /** A list in memory: pairs appended as they come, sorted on demand (only the new tail is sorted). */
+/** The sorted copy of a list never read yet (shared: most open lists are never read). */
+const UNSORTED = new Float64Array(0);
+
 class OpenList {
   data: number[] = [];
-  private sorted: Float64Array = new Float64Array(0);
+  private sorted: Float64Array = UNSORTED;
 
   add(dateMs: number, id: number): void {
     this.data.push(dateMs, id);
@@ -112,7 +115,7 @@ class OpenList {
       if (keep(id)) next.push(this.data[k] as number, id);
     }
     this.data = next;
-    this.sorted = new Float64Array(0);
+    this.sorted = UNSORTED;
   }
   run(): Float64Array {
     if (this.sorted.length < this.data.length) {
