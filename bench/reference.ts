@@ -66,6 +66,38 @@ export function eventRow(e: BenchEvent, id: number, uuid: string, now: number, r
 }
 
 /**
+ * Feeds `n` corpus events to `insert` in batches of `batch` and answers the seconds spent in it.
+ * Each batch is materialised first, so only the database work is timed, as the server's client
+ * pre-serialises its batches. `onProgress` runs after each batch. Shared by the reference and
+ * the experiments in bench/experiments/.
+ */
+export function timeBatches(
+  events: Iterator<BenchEvent>,
+  n: number,
+  batch: number,
+  insert: (rows: BenchEvent[]) => void,
+  onProgress?: (done: number, seconds: number) => void,
+): { done: number; seconds: number } {
+  let done = 0;
+  let seconds = 0;
+  while (done < n) {
+    const rows: BenchEvent[] = [];
+    for (let k = 0; k < batch && done + k < n; k++) {
+      const next = events.next();
+      if (next.done) break;
+      rows.push(next.value);
+    }
+    if (rows.length === 0) break;
+    const t0 = performance.now();
+    insert(rows);
+    seconds += (performance.now() - t0) / 1000;
+    done += rows.length;
+    onProgress?.(done, seconds);
+  }
+  return { done, seconds };
+}
+
+/**
  * The ceiling for ingest on this machine: the same rows into the same schema, indexes and
  * per-row statements as a shard, in transactions of `batch`, with the same pragmas
  * (WAL, synchronous=NORMAL), and no HTTP, JSON, validation or server around it. The look-ups
@@ -123,23 +155,7 @@ export function runReference(
     postings.sealDue();
   });
 
-  // Materialise each batch first so only the database work is timed, as the server's client
-  // pre-serialises its batches.
-  let done = 0;
-  let seconds = 0;
-  while (done < n) {
-    const rows: BenchEvent[] = [];
-    for (let k = 0; k < batch && done + k < n; k++) {
-      const next = events.next();
-      if (next.done) break;
-      rows.push(next.value);
-    }
-    if (rows.length === 0) break;
-    const t0 = process.hrtime.bigint();
-    insertBatch(rows);
-    seconds += Number(process.hrtime.bigint() - t0) / 1e9;
-    done += rows.length;
-  }
+  const { done, seconds } = timeBatches(events, n, batch, insertBatch);
   conn.close();
   return { events: done, seconds, eventsPerSecond: done / seconds };
 }

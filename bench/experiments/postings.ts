@@ -14,7 +14,7 @@ import { eventKey, RandomIds } from '../../src/domain/ids.ts';
 import { shardMigrations } from '../../src/store/migrations/shard.ts';
 import { INSERT_EVENT, INSERT_FTS, INSERT_RAW } from '../../src/store/shard/shard.ts';
 import { type BenchEvent, Corpus } from '../corpus.ts';
-import { eventRow } from '../reference.ts';
+import { eventRow, timeBatches } from '../reference.ts';
 
 const n = Number(process.env.N ?? 1_000_000);
 const batch = Number(process.env.B ?? 1000);
@@ -105,19 +105,10 @@ function insertBatch(rows: BenchEvent[]): void {
   lap('commit');
 }
 
-const events = new Corpus().events();
-let done = 0;
-let seconds = 0;
 const marks: Record<number, number> = {};
-while (done < n) {
-  const rows: BenchEvent[] = [];
-  for (let k = 0; k < batch && done + k < n; k++) rows.push(events.next().value as BenchEvent);
-  const t0 = performance.now();
-  insertBatch(rows);
-  seconds += (performance.now() - t0) / 1000;
-  done += rows.length;
-  if (done % 200_000 === 0) marks[done] = Math.round(done / seconds);
-}
+const { seconds } = timeBatches(new Corpus().events(), n, batch, insertBatch, (done, spent) => {
+  if (done % 200_000 === 0) marks[done] = Math.round(done / spent);
+});
 db.close();
 console.log(
   JSON.stringify({

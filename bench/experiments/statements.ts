@@ -20,7 +20,7 @@ const INSERT_EVENT_INDICATOR =
 
 import { INSERT_EVENT, INSERT_FTS, INSERT_RAW } from '../../src/store/shard/shard.ts';
 import { type BenchEvent, Corpus } from '../corpus.ts';
-import { eventRow } from '../reference.ts';
+import { eventRow, timeBatches } from '../reference.ts';
 
 const n = Number(process.env.N ?? 200_000);
 const batch = Number(process.env.B ?? 1000);
@@ -115,17 +115,7 @@ function insertBatch(input: BenchEvent[]): void {
   lap('commit');
 }
 
-const events = new Corpus().events();
-let done = 0;
-let seconds = 0;
-while (done < n) {
-  const rows: BenchEvent[] = [];
-  for (let k = 0; k < batch && done + k < n; k++) rows.push(events.next().value as BenchEvent);
-  const t0 = performance.now();
-  insertBatch(rows);
-  seconds += (performance.now() - t0) / 1000;
-  done += rows.length;
-}
+const { seconds } = timeBatches(new Corpus().events(), n, batch, insertBatch);
 db.close();
 const perEvent = Object.fromEntries(
   Object.entries(times).map(([k, ms]) => [k, Math.round(((ms * 1000) / n) * 10) / 10]),

@@ -165,20 +165,6 @@ class OpenLists {
     const { map, value } = this.locate(key);
     return map?.get(value);
   }
-  delete(key: string): void {
-    const { map, value } = this.locate(key);
-    map?.delete(value);
-  }
-  *entries(): Generator<[string, OpenList]> {
-    for (let field = 0; field < this.byField.length; field++)
-      for (const [value, list] of this.byField[field] as Map<string, OpenList>)
-        yield [`${field}\u0001${value}`, list];
-    for (const [type, map] of this.indicators)
-      for (const [value, list] of map) yield [indicatorKey(type, value), list];
-  }
-  keys(): string[] {
-    return [...this.entries()].map(([key]) => key);
-  }
   /** Every list with its stored field and key, and a way to drop it. */
   slots(): { field: number; key: string; list: OpenList; drop: () => void }[] {
     const out: { field: number; key: string; list: OpenList; drop: () => void }[] = [];
@@ -194,9 +180,6 @@ class OpenLists {
           drop: () => map.delete(value),
         });
     return out;
-  }
-  values(): OpenList[] {
-    return [...this.entries()].map(([, list]) => list);
   }
 }
 
@@ -474,7 +457,7 @@ export class Postings {
       if (id <= this.sealedHi) this.overlayId(id);
       else this.openCount--;
     }
-    const lists = keys ? keys.flatMap((k) => this.open.get(k) ?? []) : [...this.open.values()];
+    const lists = keys ? keys.flatMap((k) => this.open.get(k) ?? []) : this.open.slots().map((s) => s.list);
     for (const list of lists) list.filter((id) => !gone.has(id));
   }
 
@@ -593,9 +576,9 @@ export class Postings {
     this.sql.run('DELETE FROM postings_overlay WHERE id BETWEEN ? AND ?', [b.lo, b.hi]);
     // Their current entries are in the block now.
     const inBlock = new Set(freed);
-    for (const [key, list] of this.open.entries()) {
+    for (const { list, drop } of this.open.slots()) {
       list.filter((id) => !inBlock.has(id));
-      if (list.count === 0) this.open.delete(key);
+      if (list.count === 0) drop();
     }
     this.forget();
   }
@@ -711,7 +694,7 @@ export class Postings {
       [FIELDS[field]],
     ))
       found.add(r.key);
-    for (const key of this.open.keys()) if (key.startsWith(prefix)) found.add(key.slice(prefix.length));
+    for (const slot of this.open.slots()) if (slot.field === FIELDS[field]) found.add(slot.key);
     return [...found].filter((v) => this.count(prefix + v) > 0).sort();
   }
 }

@@ -136,6 +136,10 @@ export const POSTING_BLOCK = 65_536;
 /** Most candidates tested by SQL at a time when a posting walk drives a search. */
 const WALK_BATCH = 20_000;
 
+/** True when a posting condition drives the plan (not the date order of all events, nor SQL). */
+const drivenByCondition = (plan: Plan): plan is Plan & { keys: string[] } =>
+  plan.keys !== undefined && plan.keys[0] !== postingKey('all');
+
 /** How a search runs (see Shard.plan). */
 interface Plan {
   /** Posting lists whose union drives the walk; undefined when SQL selects the candidates. */
@@ -904,8 +908,11 @@ export class Shard {
   }
 
   /** Ids of the events matching the conditions, at most `limit`. */
-  private matchingIds(conditions: readonly Condition[], limit: number): number[] {
-    const plan = this.plan(conditions);
+  private matchingIds(
+    conditions: readonly Condition[],
+    limit: number,
+    plan = this.plan(conditions),
+  ): number[] {
     if (!plan.keys) {
       const compiled = compileSearch(conditions);
       const where = compiled.where.length ? `WHERE ${compiled.where.join(' AND ')}` : '';
@@ -952,10 +959,9 @@ export class Shard {
     const plan = this.plan(conditions);
     if (plan.keys && plan.rest.length === 0)
       return this.postings.countWalk(plan.keys, { order: 'desc', ...plan.bounds });
-    if (plan.keys && plan.keys[0] !== postingKey('all')) {
+    if (drivenByCondition(plan)) {
       let n = 0;
-      for (const batch of this.driven({ ...plan, keys: plan.keys }, { order: 'desc' }, WALK_BATCH))
-        n += batch.length;
+      for (const batch of this.driven(plan, { order: 'desc' }, WALK_BATCH)) n += batch.length;
       return n;
     }
     const compiled = compileSearch(conditions);
@@ -971,10 +977,10 @@ export class Shard {
     const where = [...compiled.where];
     const params = [...compiled.params];
     const plan = this.plan(q.conditions);
-    if (plan.keys && plan.keys[0] !== postingKey('all')) {
+    if (drivenByCondition(plan)) {
       // Another order than date: the driving condition's events, sorted by SQL.
       where.push('e.id IN (SELECT value FROM json_each(?))');
-      params.push(JSON.stringify(this.matchingIds(q.conditions, Number.MAX_SAFE_INTEGER)));
+      params.push(JSON.stringify(this.matchingIds(q.conditions, Number.MAX_SAFE_INTEGER, plan)));
     }
     if (q.after) {
       const keyset = keysetCondition(pieces, q.order, q.after, q.orderBy);
